@@ -1,0 +1,16 @@
+"""tfnf: normalizing flows for TensorFlow and Keras.
+
+Data flow through the package (each module imports only from those to its left):
+
+    datasets -> bijectors -> flows -> FlowModel (Keras) -> export -> cli
+"""
+
+from tfnf._backend import ensure_tensorflow_backend as _ensure_tensorflow_backend
+
+_ensure_tensorflow_backend()
+
+from tfnf import bijectors, datasets, flows  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["bijectors", "datasets", "flows", "__version__"]

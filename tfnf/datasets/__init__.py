@@ -1,0 +1,3 @@
+"""Datasets for training and testing flows (filled in by tfnf.datasets modules)."""
+
+__all__ = []
