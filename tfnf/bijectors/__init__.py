@@ -1,0 +1,40 @@
+"""tfnf bijectors: exact, invertible building blocks of normalizing flows.
+
+Every class here is a `tfp.bijectors.Bijector`; forward maps latent -> data.
+"""
+
+from tfnf.bijectors.actnorm import ActNorm, ActNormParameters, data_dependent_initialization, initialize_actnorms
+from tfnf.bijectors.additive_coupling import AdditiveCoupling
+from tfnf.bijectors.affine_coupling import AffineCoupling
+from tfnf.bijectors.conv_conditioner import ConvConditioner
+from tfnf.bijectors.coupling import Coupling
+from tfnf.bijectors.dense_conditioner import DenseConditioner
+from tfnf.bijectors.diagonal_scale import DiagonalScale
+from tfnf.bijectors.factor_out import FactorOut
+from tfnf.bijectors.flow_bijector import FlowBijector
+from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
+from tfnf.bijectors.keras_layers import collect_keras_layers
+from tfnf.bijectors.logit import Logit
+from tfnf.bijectors.squeeze import Squeeze
+from tfnf.bijectors.transformers import AdditiveTransformer, AffineTransformer
+
+__all__ = [
+    "ActNorm",
+    "ActNormParameters",
+    "AdditiveCoupling",
+    "AdditiveTransformer",
+    "AffineCoupling",
+    "AffineTransformer",
+    "ConvConditioner",
+    "Coupling",
+    "DenseConditioner",
+    "DiagonalScale",
+    "FactorOut",
+    "FlowBijector",
+    "Invertible1x1Conv",
+    "Logit",
+    "Squeeze",
+    "collect_keras_layers",
+    "data_dependent_initialization",
+    "initialize_actnorms",
+]

@@ -1,0 +1,140 @@
+"""`ActNorm`: Glow's per-channel affine normalisation with data-dependent initialisation."""
+
+import contextlib
+import math
+import threading
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
+
+_INIT_STATE = threading.local()
+
+
+@keras.saving.register_keras_serializable(package="tfnf")
+class ActNormParameters(keras.layers.Layer):
+    """The weights of one `ActNorm`: `loc: [C]`, `log_scale: [C]`, `initialized: []`.
+
+    `initialized` is a non-trainable 0/1 weight, so it is saved and restored with
+    the others and a reloaded model never re-initialises.
+    """
+
+    def __init__(self, num_channels, **kwargs):
+        super().__init__(**kwargs)
+        self.num_channels = int(num_channels)
+        self.loc = self.add_weight(shape=(self.num_channels,), initializer="zeros", name="loc")
+        self.log_scale = self.add_weight(shape=(self.num_channels,), initializer="zeros", name="log_scale")
+        self.initialized = self.add_weight(shape=(), initializer="zeros", trainable=False, name="initialized")
+        self.built = True
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_channels=self.num_channels)
+        return config
+
+
+@contextlib.contextmanager
+def data_dependent_initialization():
+    """Within this context, an uninitialised `ActNorm` initialises itself from
+    the first batch it maps data -> latent (`inverse`), eagerly.
+
+    Use `initialize_actnorms(flow_or_bijector, batch)` rather than this directly.
+    """
+    previous = getattr(_INIT_STATE, "active", False)
+    _INIT_STATE.active = True
+    try:
+        yield
+    finally:
+        _INIT_STATE.active = previous
+
+
+def initialize_actnorms(flow, batch):
+    """Run `batch` (data, `[N, *event_shape]`) data -> latent through `flow`,
+    initialising every not-yet-initialised `ActNorm` on the way.
+
+    `flow` is a `tfd.TransformedDistribution` or a bijector. Must run eagerly.
+    Returns the number of `ActNorm`s that were initialised.
+    """
+    if not tf.executing_eagerly():
+        raise RuntimeError("ActNorm data-dependent initialisation must run eagerly, not inside tf.function")
+    bijector = getattr(flow, "bijector", flow)
+    actnorms = [m for m in [bijector, *bijector.submodules] if isinstance(m, ActNorm)]
+    before = sum(a.is_initialized for a in actnorms)
+    with data_dependent_initialization():
+        bijector.inverse(tf.convert_to_tensor(batch, dtype=bijector.dtype))
+    return sum(a.is_initialized for a in actnorms) - before
+
+
+class ActNorm(FlowBijector):
+    """Per-channel affine map `y = x * exp(log_scale) + loc` (latent -> data).
+
+    `x, y: [batch, *event_shape]`; the parameters have shape `[C]`, `C =
+    event_shape[-1]`, shared over the other event axes, so
+    `log|det J| = prod(event_shape[:-1]) * sum(log_scale)`.
+
+    Data-dependent initialisation (`initialize_actnorms`) sets `loc`, `log_scale`
+    so that the latent-side outputs of the init batch have zero mean and unit
+    variance per channel.
+
+    Args:
+      event_shape: `(D,)` or `(H, W, C)`.
+      dtype: floating dtype.
+      name: bijector name.
+    """
+
+    def __init__(self, event_shape, dtype=tf.float32, name="actnorm"):
+        parameters = dict(locals())
+        event_shape = check_event_shape("event_shape", event_shape)
+        dtype = tf.as_dtype(dtype)
+        self._params = ActNormParameters(event_shape[-1], dtype=dtype.name, name=name)
+        self._spatial_size = math.prod(event_shape[:-1])
+        super().__init__(event_shape, dtype, parameters=parameters, name=name)
+
+    @property
+    def keras_layers(self):
+        return [self._params]
+
+    @property
+    def loc(self):
+        return self._params.loc
+
+    @property
+    def log_scale(self):
+        return self._params.log_scale
+
+    @property
+    def is_initialized(self):
+        """Whether the data-dependent initialisation has run (a Python bool; eager only)."""
+        return bool(self._params.initialized.numpy() > 0.5)
+
+    def _log_det(self, x):
+        value = self._spatial_size * tf.reduce_sum(self._params.log_scale)
+        batch_shape = tf.shape(x)[: x.shape.rank - len(self.event_shape_in)]
+        return tf.fill(batch_shape, value)
+
+    def _forward_and_log_det(self, x):
+        y = x * tf.math.exp(self._params.log_scale) + self._params.loc
+        return y, self._log_det(x)
+
+    def _maybe_initialize(self, y):
+        if not getattr(_INIT_STATE, "active", False) or not tf.executing_eagerly() or self.is_initialized:
+            return
+        axes = tuple(range(y.shape.rank - 1))
+        values = y.numpy().astype(np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("ActNorm initialisation batch contains NaN or Inf")
+        mean = values.mean(axis=axes)
+        std = values.std(axis=axes)
+        self._params.loc.assign(mean.astype(self.dtype.as_numpy_dtype))
+        self._params.log_scale.assign(np.log(np.maximum(std, 1e-6)).astype(self.dtype.as_numpy_dtype))
+        self._params.initialized.assign(1.0)
+
+    def _inverse_and_log_det(self, y):
+        self._maybe_initialize(y)
+        x = (y - self._params.loc) * tf.math.exp(-self._params.log_scale)
+        return x, -self._log_det(y)

@@ -1,0 +1,64 @@
+"""`DenseConditioner`: the MLP that reads a vector's conditioning half."""
+
+import math
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="tfnf")
+class DenseConditioner(keras.layers.Layer):
+    """MLP conditioner for vector couplings.
+
+    Maps `x_cond: [batch, d_cond]` to transformer parameters
+    `[batch, *output_shape, num_params]`. Hidden layers use `activation`
+    (optionally followed by dropout while training); the last layer is
+    zero-initialised so a new coupling is the identity.
+
+    Args:
+      output_shape: shape of the transformed part, e.g. `(d_trans,)`.
+      num_params: parameters per transformed element.
+      hidden_units: widths of the hidden layers.
+      activation: Keras activation of the hidden layers.
+      dropout: dropout rate after each hidden layer (training only).
+    """
+
+    def __init__(self, output_shape, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in output_shape)
+        self.num_params = int(num_params)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.activation = activation
+        self.dropout = float(dropout)
+        self.hidden_layers = [
+            keras.layers.Dense(units, activation=activation, dtype=self.dtype_policy, name=f"hidden_{i}")
+            for i, units in enumerate(self.hidden_units)
+        ]
+        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
+        self.output_layer = keras.layers.Dense(
+            math.prod(self.target_shape) * self.num_params,
+            kernel_initializer="zeros",
+            bias_initializer="zeros",
+            dtype=self.dtype_policy,
+            name="output",
+        )
+
+    def call(self, x, training=None):
+        h = x
+        for layer in self.hidden_layers:
+            h = layer(h)
+            if self.dropout_layer is not None:
+                h = self.dropout_layer(h, training=training)
+        params = self.output_layer(h)
+        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], [*self.target_shape, self.num_params]], 0))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            output_shape=self.target_shape,
+            num_params=self.num_params,
+            hidden_units=self.hidden_units,
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+        return config

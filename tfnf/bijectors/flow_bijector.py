@@ -1,0 +1,140 @@
+"""`FlowBijector`: the base class of every tfnf bijector.
+
+A flow bijector computes its output and its log-det Jacobian in one pass
+(`_forward_and_log_det`, `_inverse_and_log_det`). TFP's greedy-attribute cache
+then hands the log-det to `forward_log_det_jacobian` / `inverse_log_det_jacobian`
+when they are called on the same tensor, so `TransformedDistribution.log_prob`
+runs each conditioner network once per bijector, and a stochastic conditioner
+(dropout while training) sees one draw for both the transform and its log-det.
+
+Parameters live in Keras 3 layers (`keras_layers`), never in raw `tf.Variable`s,
+so that a Keras model holding the flow tracks, trains and saves every one.
+"""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import cache_util
+
+tfb = tfp.bijectors
+
+
+class FlowBijector(tfb.Bijector):
+    """A `tfb.Bijector` over a fixed event shape whose parameters are Keras layers.
+
+    Subclasses implement `_forward_and_log_det(x) -> (y, fldj)` and
+    `_inverse_and_log_det(y) -> (x, ildj)`, where the log-dets have the batch
+    shape of the input (already summed over the event dimensions).
+
+    Args:
+      event_shape: the event shape this bijector acts on (e.g. `[H, W, C]` or `[D]`).
+      dtype: floating dtype of inputs, outputs and parameters.
+      is_constant_jacobian: True when the log-det does not depend on the input.
+      parameters: the constructor's `locals()`, as TFP expects.
+      name: the bijector's name.
+    """
+
+    _cache = cache_util.BijectorCacheWithGreedyAttrs(
+        forward_name="_augmented_forward", inverse_name="_augmented_inverse"
+    )
+
+    def __init__(self, event_shape, dtype, is_constant_jacobian=False, parameters=None, name=None):
+        self._event_shape_in = tuple(int(d) for d in event_shape)
+        super().__init__(
+            forward_min_event_ndims=len(self._event_shape_in),
+            is_constant_jacobian=is_constant_jacobian,
+            dtype=tf.as_dtype(dtype),
+            parameters=parameters,
+            name=name,
+        )
+
+    def _get_parameterization(self):
+        # Two bijectors with equal constructor arguments still hold different
+        # weights, so each instance is its own cache key.
+        return id(self)
+
+    # --- what subclasses provide -------------------------------------------------
+    @property
+    def keras_layers(self):
+        """The Keras layers holding this bijector's parameters (a list)."""
+        return []
+
+    def _forward_and_log_det(self, x):
+        raise NotImplementedError
+
+    def _inverse_and_log_det(self, y):
+        raise NotImplementedError
+
+    # --- the TFP contract, built on the two one-pass methods -----------------------
+    @property
+    def event_shape_in(self):
+        """The event shape of this bijector's latent-side input (a tuple of ints)."""
+        return self._event_shape_in
+
+    def _augmented_forward(self, x):
+        y, fldj = self._forward_and_log_det(x)
+        return y, {"fldj": fldj, "ildj": -fldj}
+
+    def _augmented_inverse(self, y):
+        x, ildj = self._inverse_and_log_det(y)
+        return x, {"ildj": ildj, "fldj": -ildj}
+
+    def _forward(self, x):
+        return self._augmented_forward(x)[0]
+
+    def _inverse(self, y):
+        return self._augmented_inverse(y)[0]
+
+    def _forward_log_det_jacobian(self, x):
+        cached = self._cache.forward_attributes(x)
+        if "fldj" not in cached:
+            cached.update(self._augmented_forward(x)[1])
+        return cached["fldj"]
+
+    def _inverse_log_det_jacobian(self, y):
+        cached = self._cache.inverse_attributes(y)
+        if "ildj" not in cached:
+            cached.update(self._augmented_inverse(y)[1])
+        return cached["ildj"]
+
+
+def flatten_batch(x, event_shape):
+    """Reshape `x: [*batch, *event_shape]` to `[prod(batch), *event_shape]`.
+
+    Returns the flattened tensor and the batch shape (a 1-D int32 tensor) that
+    `unflatten_batch` needs to undo it. A rank-(event+1) input is returned as is.
+    """
+    event_ndims = len(event_shape)
+    batch_shape = tf.shape(x)[: x.shape.rank - event_ndims]
+    if x.shape.rank == event_ndims + 1:
+        return x, batch_shape
+    return tf.reshape(x, [-1, *event_shape]), batch_shape
+
+
+def unflatten_batch(x, batch_shape, event_shape):
+    """Inverse of `flatten_batch`: `[prod(batch), *event_shape] -> [*batch, *event_shape]`."""
+    return tf.reshape(x, tf.concat([batch_shape, tf.constant(event_shape, tf.int32)], axis=0))
+
+
+def unflatten_log_det(log_det, batch_shape):
+    """Reshape a per-example log-det `[prod(batch)]` back to `batch_shape`."""
+    return tf.reshape(log_det, batch_shape)
+
+
+def event_sum(x, event_ndims):
+    """Sum `x` over its last `event_ndims` axes: `[*batch, *event] -> [*batch]`."""
+    if event_ndims == 0:
+        return x
+    return tf.reduce_sum(x, axis=list(range(-event_ndims, 0)))
+
+
+def check_event_shape(name, event_shape, min_rank=1, max_rank=3):
+    """Validate and normalise an event shape argument to a tuple of positive ints."""
+    try:
+        shape = tuple(int(d) for d in event_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of ints such as (8, 8, 1) or (2,), got {event_shape!r}") from None
+    if not min_rank <= len(shape) <= max_rank or any(d <= 0 for d in shape):
+        raise ValueError(
+            f"{name} must have {min_rank} to {max_rank} positive dimensions, got {event_shape!r}"
+        )
+    return shape

@@ -1,0 +1,57 @@
+"""Coupling transformers: the elementwise invertible maps a coupling applies.
+
+A transformer maps the transformed half `x2` elementwise given parameters that a
+conditioner computed from the untouched half. Every transformer has the same
+small interface, so a coupling can swap one for another:
+
+    num_params: parameters per transformed element (the conditioner's last axis).
+    forward(x, params) -> (y, log_det)   # elementwise log|dy/dx|, shape of x
+    inverse(y, params) -> (x, log_det)   # elementwise log|dx/dy|, shape of y
+
+`params` has shape `[*x.shape, num_params]`.
+"""
+
+import tensorflow as tf
+
+
+class AffineTransformer:
+    """`y = x * exp(log_scale) + shift` with a soft-bounded log-scale.
+
+    The raw log-scale `r` is squashed as `bound * tanh(r / bound)`, so scales stay
+    in `[exp(-bound), exp(bound)]` and a zero conditioner output is the identity.
+
+    Args:
+      scale_bound: positive float, the largest absolute log-scale.
+    """
+
+    num_params = 2
+
+    def __init__(self, scale_bound=2.0):
+        if not scale_bound > 0:
+            raise ValueError(f"scale_bound must be > 0, got {scale_bound!r}")
+        self.scale_bound = float(scale_bound)
+
+    def _shift_and_log_scale(self, params):
+        shift = params[..., 0]
+        log_scale = self.scale_bound * tf.math.tanh(params[..., 1] / self.scale_bound)
+        return shift, log_scale
+
+    def forward(self, x, params):
+        shift, log_scale = self._shift_and_log_scale(params)
+        return x * tf.math.exp(log_scale) + shift, log_scale
+
+    def inverse(self, y, params):
+        shift, log_scale = self._shift_and_log_scale(params)
+        return (y - shift) * tf.math.exp(-log_scale), -log_scale
+
+
+class AdditiveTransformer:
+    """`y = x + shift` (NICE): volume preserving, log-det identically zero."""
+
+    num_params = 1
+
+    def forward(self, x, params):
+        return x + params[..., 0], None
+
+    def inverse(self, y, params):
+        return y - params[..., 0], None

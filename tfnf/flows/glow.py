@@ -1,0 +1,133 @@
+"""`glow`: the multi-scale Glow flow (Kingma & Dhariwal, 2018) for images."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, Squeeze
+from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows.flow_distribution import make_flow
+
+tfb = tfp.bijectors
+
+COUPLINGS = {"affine": AffineCoupling, "additive": AdditiveCoupling}
+
+
+def glow_step(event_shape, index, hidden_channels, coupling, dropout, seed, dtype, name):
+    """One Glow step over `event_shape` `(H, W, C)`: ActNorm, 1x1 conv, coupling.
+
+    Listed data -> latent; as a `tfb.Chain` the forward (latent -> data) runs
+    coupling, 1x1 conv, ActNorm.
+    """
+    coupling_cls = COUPLINGS[coupling]
+    return tfb.Chain(
+        [
+            ActNorm(event_shape, dtype=dtype, name=f"{name}_actnorm"),
+            Invertible1x1Conv(
+                event_shape, seed=None if seed is None else seed + index, dtype=dtype, name=f"{name}_1x1conv"
+            ),
+            coupling_cls(
+                event_shape,
+                mask="channel",
+                parity=index % 2,
+                hidden_channels=hidden_channels,
+                dropout=dropout,
+                dtype=dtype,
+                name=f"{name}_coupling",
+            ),
+        ],
+        name=name,
+    )
+
+
+def glow_level(event_shape, level, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype):
+    """Level `level` of Glow over its input `(H, W, C)`, same shape out.
+
+    Data -> latent: squeeze to `(H/2, W/2, 4C)`, `num_steps` steps, then (except
+    on the last level) a learned prior for the factored half given the kept half
+    and the next level on the kept half; unsqueeze back to `(H, W, C)`.
+    """
+    h, w, c = event_shape
+    squeeze = Squeeze(event_shape, dtype=dtype, name=f"level{level}_squeeze")
+    inner_shape = squeeze.squeezed_shape
+    parts = [tfb.Invert(squeeze)]
+    for k in range(num_steps):
+        parts.append(
+            glow_step(
+                inner_shape,
+                k,
+                hidden_channels,
+                coupling,
+                dropout,
+                None if seed is None else seed + 1000 * level,
+                dtype,
+                f"level{level}_step{k}",
+            )
+        )
+    if level < num_levels - 1:
+        kept = inner_shape[-1] // 2
+        parts.append(
+            AffineCoupling(inner_shape, mask="channel", parity=0, hidden_channels=None, dtype=dtype, name=f"level{level}_prior")
+        )
+        next_level = glow_level(
+            inner_shape[:-1] + (kept,), level + 1, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype
+        )
+        parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
+    parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
+    return tfb.Chain(parts, name=f"glow_level{level}")
+
+
+def glow(
+    event_shape,
+    num_levels=3,
+    num_steps=8,
+    hidden_channels=256,
+    coupling="affine",
+    dropout=0.0,
+    seed=None,
+    dtype=tf.float32,
+    name="glow",
+):
+    """Glow over images `x: [batch, H, W, C]`; returns a `tfd.TransformedDistribution`.
+
+    Each of `num_levels` levels squeezes, applies `num_steps` steps of
+    [ActNorm, invertible 1x1 conv, coupling] and factors out half of the
+    channels (with a learned conditional prior) before the next level. The base
+    is `N(0, I)` over `event_shape`. The flow works on data in `[-0.5, 0.5]`
+    (`tfnf.FlowModel` maps pixels there).
+
+    Args:
+      event_shape: `(H, W, C)`; `H` and `W` divisible by `2**num_levels`.
+      num_levels: number of squeeze levels.
+      num_steps: steps per level.
+      hidden_channels: width of the coupling conv nets.
+      coupling: `"affine"` or `"additive"`.
+      dropout: dropout rate in the coupling nets (training only).
+      seed: seed of the 1x1 convolutions' random-rotation initialisation.
+      dtype: float32 (default) or float64.
+      name: distribution name.
+    """
+    config = dict(
+        event_shape=event_shape,
+        num_levels=num_levels,
+        num_steps=num_steps,
+        hidden_channels=hidden_channels,
+        coupling=coupling,
+        dropout=dropout,
+        seed=seed,
+        name=name,
+    )
+    event_shape = check_event_shape("event_shape", event_shape, min_rank=3, max_rank=3)
+    if coupling not in COUPLINGS:
+        raise ValueError(f"coupling must be one of {sorted(COUPLINGS)}, got {coupling!r}")
+    if int(num_levels) < 1 or int(num_steps) < 1:
+        raise ValueError(f"num_levels and num_steps must be >= 1, got num_levels={num_levels}, num_steps={num_steps}")
+    factor = 2 ** int(num_levels)
+    if event_shape[0] % factor or event_shape[1] % factor:
+        raise ValueError(
+            f"glow with num_levels={num_levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
+        )
+    bijector = glow_level(
+        event_shape, 0, int(num_levels), int(num_steps), int(hidden_channels), coupling, float(dropout), seed, dtype
+    )
+    config["event_shape"] = event_shape
+    return make_flow(bijector, event_shape, dtype, "glow", config, "shift", name)

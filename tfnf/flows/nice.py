@@ -1,0 +1,73 @@
+"""`nice`: NICE (Dinh et al., 2015), additive couplings and a diagonal scaling."""
+
+import math
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.bijectors import AdditiveCoupling, DiagonalScale
+from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows.flow_distribution import make_flow
+
+tfb = tfp.bijectors
+
+
+def nice(
+    event_shape,
+    num_couplings=4,
+    hidden_units=(256, 256),
+    mask="alternate",
+    dropout=0.0,
+    dtype=tf.float32,
+    name="nice",
+):
+    """NICE; returns a `tfd.TransformedDistribution` over N(0, I).
+
+    Data -> latent: `num_couplings` additive couplings with alternating masks
+    and MLP conditioners, then a learned diagonal scaling (the only part that
+    changes volume). Vectors `x: [batch, D]`; image events `(H, W, C)` are
+    flattened to `D = H*W*C` inside the flow, as in the paper. Continuous data
+    as is; `tfnf.FlowModel` shifts pixel data to `[-0.5, 0.5]`.
+
+    Args:
+      event_shape: `(D,)` or `(H, W, C)`.
+      num_couplings: number of additive couplings.
+      hidden_units: MLP widths of the conditioners.
+      mask: `"alternate"` (odd/even, as the paper) or `"half"`.
+      dropout: dropout rate in the conditioners (training only).
+      dtype: float32 (default) or float64.
+      name: distribution name.
+    """
+    config = dict(
+        event_shape=event_shape,
+        num_couplings=num_couplings,
+        hidden_units=tuple(hidden_units),
+        mask=mask,
+        dropout=dropout,
+        name=name,
+    )
+    event_shape = check_event_shape("event_shape", event_shape)
+    config["event_shape"] = event_shape
+    if int(num_couplings) < 1:
+        raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
+    size = math.prod(event_shape)
+    vector_shape = (size,)
+    parts = [
+        AdditiveCoupling(
+            vector_shape,
+            mask=mask,
+            parity=k % 2,
+            hidden_units=tuple(hidden_units),
+            dropout=float(dropout),
+            dtype=dtype,
+            name=f"coupling{k}",
+        )
+        for k in range(int(num_couplings))
+    ]
+    parts.append(DiagonalScale(vector_shape, dtype=dtype, name="scale"))
+    if len(event_shape) > 1:
+        parts.insert(0, tfb.Reshape(event_shape_out=event_shape, event_shape_in=vector_shape))
+        parts.append(tfb.Reshape(event_shape_out=vector_shape, event_shape_in=event_shape))
+    bijector = tfb.Chain(parts, name="nice")
+    preprocessing = "shift" if len(event_shape) == 3 else None
+    return make_flow(bijector, event_shape, dtype, "nice", config, preprocessing, name)

@@ -1,0 +1,132 @@
+"""`realnvp`: RealNVP (Dinh et al., 2017) for vectors and multi-scale images."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.bijectors import AffineCoupling, FactorOut, Squeeze
+from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows.flow_distribution import make_flow
+
+tfb = tfp.bijectors
+
+
+def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtype):
+    """Alternating affine couplings with MLP conditioners over `(D,)`."""
+    couplings = [
+        AffineCoupling(
+            event_shape,
+            mask=mask,
+            parity=k % 2,
+            hidden_units=hidden_units,
+            dropout=dropout,
+            dtype=dtype,
+            name=f"coupling{k}",
+        )
+        for k in range(num_couplings)
+    ]
+    return tfb.Chain(couplings, name="realnvp_vector")
+
+
+def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout, dtype):
+    """One RealNVP scale over `(H, W, C)`, same shape out.
+
+    Data -> latent: 3 checkerboard couplings, squeeze, 3 channel couplings,
+    factor out half, next scale on the rest, unsqueeze. The last scale is 4
+    checkerboard couplings.
+    """
+
+    def coupling(shape, mask, parity, tag):
+        return AffineCoupling(
+            shape,
+            mask=mask,
+            parity=parity,
+            hidden_channels=hidden_channels,
+            dropout=dropout,
+            dtype=dtype,
+            name=f"level{level}_{tag}",
+        )
+
+    if level == num_levels - 1:
+        return tfb.Chain(
+            [coupling(event_shape, "checkerboard", k % 2, f"checker{k}") for k in range(4)], name=f"realnvp_level{level}"
+        )
+    parts = [coupling(event_shape, "checkerboard", k % 2, f"checker{k}") for k in range(3)]
+    squeeze = Squeeze(event_shape, dtype=dtype, name=f"level{level}_squeeze")
+    inner_shape = squeeze.squeezed_shape
+    parts.append(tfb.Invert(squeeze))
+    parts += [coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)]
+    kept = inner_shape[-1] // 2
+    next_level = realnvp_image_level(inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype)
+    parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
+    parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
+    return tfb.Chain(parts, name=f"realnvp_level{level}")
+
+
+def default_num_levels(event_shape, most=3):
+    """As many scales as halving height and width allows, at most `most`."""
+    h, w = event_shape[:2]
+    levels = 1
+    while levels < most and h % 2 ** levels == 0 and w % 2 ** levels == 0:
+        levels += 1
+    return levels
+
+
+def realnvp(
+    event_shape,
+    num_couplings=8,
+    hidden_units=(64, 64),
+    mask="half",
+    num_levels=None,
+    hidden_channels=64,
+    dropout=0.0,
+    dtype=tf.float32,
+    name="realnvp",
+):
+    """RealNVP; returns a `tfd.TransformedDistribution` over N(0, I).
+
+    Vectors `x: [batch, D]`: `num_couplings` affine couplings with alternating
+    masks (`mask="half"` or `"alternate"`) and MLP conditioners
+    (`hidden_units`); continuous data as is.
+
+    Images `x: [batch, H, W, C]`: the multi-scale architecture of the paper
+    with `num_levels` scales (default: as many as `H`, `W` allow, at most 3;
+    levels other than the last halve `H` and `W`), conv conditioners of width
+    `hidden_channels`. Works on data in `[0, 1]` through a logit
+    (`tfnf.FlowModel` applies it).
+
+    Args:
+      event_shape: `(D,)` or `(H, W, C)`.
+      num_couplings, hidden_units, mask: vector flows only.
+      num_levels, hidden_channels: image flows only.
+      dropout: dropout rate in the conditioners (training only).
+      dtype: float32 (default) or float64.
+      name: distribution name.
+    """
+    config = dict(
+        event_shape=event_shape,
+        num_couplings=num_couplings,
+        hidden_units=tuple(hidden_units),
+        mask=mask,
+        num_levels=num_levels,
+        hidden_channels=hidden_channels,
+        dropout=dropout,
+        name=name,
+    )
+    event_shape = check_event_shape("event_shape", event_shape)
+    config["event_shape"] = event_shape
+    if len(event_shape) == 1:
+        if int(num_couplings) < 1:
+            raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
+        bijector = realnvp_vector(event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype)
+        return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name)
+    if len(event_shape) != 3:
+        raise ValueError(f"realnvp takes vectors (D,) or images (H, W, C), got event_shape={event_shape}")
+    levels = default_num_levels(event_shape) if num_levels is None else int(num_levels)
+    factor = 2 ** (levels - 1)
+    if levels < 1 or event_shape[0] % factor or event_shape[1] % factor:
+        raise ValueError(
+            f"realnvp with num_levels={levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
+        )
+    config["num_levels"] = levels
+    bijector = realnvp_image_level(event_shape, 0, levels, int(hidden_channels), float(dropout), dtype)
+    return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name)
