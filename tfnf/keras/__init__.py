@@ -1,5 +1,7 @@
 """Keras 3 integration: `FlowModel` and its callbacks."""
 
 from tfnf.keras.flow_model import FlowModel
+from tfnf.keras.image_grid import image_grid, save_image_grids
+from tfnf.keras.sample_grid_callback import SampleGridCallback
 
-__all__ = ["FlowModel"]
+__all__ = ["FlowModel", "SampleGridCallback", "image_grid", "save_image_grids"]

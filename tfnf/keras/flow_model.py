@@ -99,6 +99,12 @@ class FlowModel(keras.Model):
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, **kwargs)
 
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None:
+            self.optimizer.build(self.trainable_variables)
+
     def get_config(self):
         if self.flow_description is None:
             raise NotImplementedError(
