@@ -1,0 +1,1 @@
+"""The `tfnf` command line (`tfnf train | sample | evaluate | export`)."""

@@ -1,0 +1,27 @@
+"""`tfnf export`: a saved `.keras` FlowModel -> a SavedModel for TF Serving."""
+
+import os
+
+import keras
+
+from tfnf.cli.data_sources import CommandLineError
+from tfnf.keras import FlowModel
+
+
+def add_arguments(parser):
+    parser.add_argument("keras_model", help="a FlowModel saved as .keras")
+    parser.add_argument("directory", help="SavedModel directory, e.g. saved_models/digits_glow/1")
+
+
+def run(args):
+    if not os.path.isfile(args.keras_model) or not args.keras_model.endswith(".keras"):
+        raise CommandLineError(f"{args.keras_model!r} is not a .keras file")
+    model = keras.models.load_model(args.keras_model)
+    if not isinstance(model, FlowModel):
+        raise CommandLineError(f"{args.keras_model!r} holds a {type(model).__name__}, not a tfnf FlowModel")
+    try:
+        path = model.export(args.directory)
+    except ValueError as error:
+        raise CommandLineError(str(error)) from None
+    print(f"exported {args.keras_model} to {path}")
+    return path

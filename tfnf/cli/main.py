@@ -1,0 +1,47 @@
+"""The `tfnf` command: train, sample, evaluate, export."""
+
+import argparse
+import os
+import sys
+
+from tfnf.cli.data_sources import CommandLineError
+
+
+def build_parser():
+    from tfnf.cli import export_command, saved_model_commands, train_command
+
+    parser = argparse.ArgumentParser(prog="tfnf", description="Normalizing flows for TensorFlow and Keras.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a flow; write samples, metrics, .keras model and SavedModel")
+    train_command.add_arguments(train)
+    train.set_defaults(handler=train_command.run)
+    sample = commands.add_parser("sample", help="draw samples from an exported SavedModel")
+    saved_model_commands.add_sample_arguments(sample)
+    sample.set_defaults(handler=saved_model_commands.run_sample)
+    evaluate = commands.add_parser("evaluate", help="NLL and bits/dim of an exported SavedModel on a dataset")
+    saved_model_commands.add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(handler=saved_model_commands.run_evaluate)
+    export = commands.add_parser("export", help="export a .keras FlowModel as a SavedModel")
+    export_command.add_arguments(export)
+    export.set_defaults(handler=export_command.run)
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the exit status (0 ok, 2 user error)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except CommandLineError as error:
+        print(f"tfnf {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"tfnf {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
