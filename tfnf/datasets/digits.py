@@ -1,0 +1,58 @@
+"""`digits`: scikit-learn's bundled 8x8 handwritten digits as 17-level images."""
+
+import numpy as np
+import tensorflow as tf
+
+DIGITS_NUM_BINS = 17
+DIGITS_SPLIT_SEED = 0
+DIGITS_SPLIT_SIZES = {"train": 1257, "validation": 270, "test": 270}
+SPLITS = ("train", "validation", "test", "all")
+
+
+def _all_images():
+    from sklearn.datasets import load_digits
+
+    return load_digits().images[..., None].astype(np.float32)
+
+
+def digits_split_indices(split):
+    """Row indices into scikit-learn's 1797 digits for `split`.
+
+    The split is fixed: a permutation with `np.random.default_rng(0)`; the first
+    1257 rows are `train`, the next 270 `validation`, the last 270 `test`.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(sum(DIGITS_SPLIT_SIZES.values()))
+    if split == "all":
+        return np.sort(order)
+    start = 0
+    for name, size in DIGITS_SPLIT_SIZES.items():
+        if name == split:
+            return order[start : start + size]
+        start += size
+    raise AssertionError("unreachable")
+
+
+def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0):
+    """The bundled digits (offline), `[N, 8, 8, 1]` float32 integer pixels in `[0, 16]`.
+
+    17 grey levels (`DIGITS_NUM_BINS`); labels are dropped. Split sizes: train
+    1257, validation 270, test 270 (`all`: 1797), disjoint and deterministic.
+
+    Args:
+      split: `"train"`, `"validation"`, `"test"` or `"all"`.
+      as_numpy: return the NumPy array instead of a `tf.data.Dataset`.
+      batch_size: batch the dataset (None: one image per element).
+      shuffle: shuffle the dataset every epoch (default: only for `train`).
+      seed: shuffling seed.
+    """
+    images = _all_images()[digits_split_indices(split)]
+    if as_numpy:
+        return images
+    dataset = tf.data.Dataset.from_tensor_slices(images)
+    if shuffle if shuffle is not None else split == "train":
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if batch_size:
+        dataset = dataset.batch(int(batch_size))
+    return dataset.prefetch(tf.data.AUTOTUNE)
