@@ -1,0 +1,5 @@
+"""Export of trained flows as SavedModels for TF Serving."""
+
+from tfnf.export.saved_model import FlowExport, export_metadata, export_saved_model, load_metadata
+
+__all__ = ["FlowExport", "export_metadata", "export_saved_model", "load_metadata"]
