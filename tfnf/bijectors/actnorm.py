@@ -65,8 +65,9 @@ def initialize_actnorms(flow, batch):
     bijector = getattr(flow, "bijector", flow)
     actnorms = [m for m in [bijector, *bijector.submodules] if isinstance(m, ActNorm)]
     before = sum(a.is_initialized for a in actnorms)
+    dtype = bijector.dtype or next((m.dtype for m in bijector.submodules if isinstance(m, FlowBijector)), tf.float32)
     with data_dependent_initialization():
-        bijector.inverse(tf.convert_to_tensor(batch, dtype=bijector.dtype))
+        bijector.inverse(tf.cast(batch, dtype))
     return sum(a.is_initialized for a in actnorms) - before
 
 

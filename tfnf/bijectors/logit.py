@@ -1,5 +1,7 @@
 """`Logit`: the logit preprocessing of RealNVP, with a boundary margin `alpha`."""
 
+import math
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -42,8 +44,8 @@ class Logit(tfb.Bijector):
         return tf.math.log(p) - tf.math.log1p(-p)
 
     def _forward_log_det_jacobian(self, z):
-        return tf.math.log_sigmoid(z) + tf.math.log_sigmoid(-z) - tf.math.log1p(-2.0 * self._alpha)
+        return tf.math.log_sigmoid(z) + tf.math.log_sigmoid(-z) - math.log1p(-2.0 * self._alpha)
 
     def _inverse_log_det_jacobian(self, x):
         p = self._alpha + (1.0 - 2.0 * self._alpha) * x
-        return tf.math.log1p(-2.0 * self._alpha) - tf.math.log(p) - tf.math.log1p(-p)
+        return math.log1p(-2.0 * self._alpha) - tf.math.log(p) - tf.math.log1p(-p)
