@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfnf.cli.data_sources import CommandLineError, load_source
 from tfnf.cli.evaluation import evaluate_log_prob
+from tfnf.export import load_metadata
 from tfnf.keras.image_grid import image_grid, save_image_grids
 
 
@@ -28,15 +29,12 @@ def event_shape_of(loaded):
     return tuple(int(d) for d in spec.shape[1:])
 
 
-def num_bins_of(loaded):
-    """`num_bins` of a discrete-data export (it has a `pixels` sample output), else None."""
-    outputs = loaded.signatures["sample_seeded"].structured_outputs
-    if "pixels" not in outputs:
-        return None
-    value = getattr(loaded, "num_bins", None)
-    if value is None:
-        raise CommandLineError("the SavedModel has pixel outputs but no num_bins attribute")
-    return int(value.numpy()) if hasattr(value, "numpy") else int(value)
+def num_bins_of(path):
+    """`num_bins` of a discrete-data export (from its metadata), else None."""
+    try:
+        return load_metadata(path)["num_bins"]
+    except (OSError, KeyError, ValueError):
+        raise CommandLineError(f"SavedModel {path!r} has no readable assets.extra/tfnf.json metadata") from None
 
 
 def add_sample_arguments(parser):
@@ -58,7 +56,7 @@ def run_sample(args):
         temperature=tf.constant(args.temperature, tf.float32),
         seed=tf.constant([args.seed, 0], tf.int32),
     )
-    num_bins = num_bins_of(loaded)
+    num_bins = num_bins_of(args.saved_model)
     samples = (outputs["pixels"] if num_bins else outputs["samples"]).numpy()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if args.out.endswith(".npy") or samples.ndim != 4:
@@ -87,7 +85,7 @@ def run_evaluate(args):
         raise CommandLineError(
             f"dataset {args.dataset!r} has events of shape {tuple(source.event_shape)}, the model expects {event_shape}"
         )
-    num_bins = num_bins_of(loaded)
+    num_bins = num_bins_of(args.saved_model)
     if num_bins != source.num_bins:
         raise CommandLineError(f"dataset {args.dataset!r} has num_bins={source.num_bins}, the model was trained with {num_bins}")
     log_prob = loaded.signatures["log_prob"]

@@ -42,6 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--coupling", default="affine", help="glow: affine or additive")
     parser.add_argument("--dropout", type=float, help="conditioner dropout while training (default 0.3 images, 0 for 2-D)")
     parser.add_argument("--temperature", type=float, default=0.7, help="temperature of the second sample grid")
+    parser.add_argument("--patience", type=int, default=40, help="stop after this many epochs without a better validation score")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="SavedModel name (default: <dataset>_<flow>)")
     parser.add_argument("--version", type=int, default=1, help="SavedModel version directory")
@@ -131,11 +132,12 @@ def run(args):
     if not args.resume and os.path.exists(backup_dir):
         shutil.rmtree(backup_dir)
     best_path = os.path.join(out, "model.keras")
-    budget_callback = TimeBudgetCallback(budget)
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir),
-        keras.callbacks.ModelCheckpoint(best_path, monitor="val_bits_per_dim", mode="min", save_best_only=True),
-        budget_callback,
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch"),
+        keras.callbacks.EarlyStopping(
+            monitor="val_bits_per_dim", mode="min", patience=args.patience, restore_best_weights=True
+        ),
+        TimeBudgetCallback(budget),
     ]
     in_memory = isinstance(source.train, np.ndarray)
     fit_kwargs = dict(batch_size=batch_size) if in_memory else {}
@@ -145,7 +147,7 @@ def run(args):
         source.train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=args.verbose, **fit_kwargs
     )
     train_seconds = time.perf_counter() - start
-    model = keras.models.load_model(best_path)
+    model.save(best_path)  # the best-validation weights, restored by EarlyStopping
 
     test = evaluate_log_prob(lambda b: model.log_prob(b).numpy(), source.test, model.num_bins, model.num_dims)
     name = args.name or f"{source.name}_{args.flow}"

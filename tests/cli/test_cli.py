@@ -1,0 +1,99 @@
+"""The `tfnf` command line end to end on a tiny configuration, and its error paths."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tfnf.cli.main import main
+
+TINY = ["--levels", "1", "--steps", "1", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--dataset", "digits", "--flow", "glow", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def test_train_writes_every_artifact(trained_run):
+    for name in ("samples.png", "interpolation.png", "loss.png", "metrics.json", "model.keras"):
+        assert (trained_run / name).is_file(), name
+    with open(trained_run / "samples.png", "rb") as handle:
+        assert handle.read(4) == b"\x89PNG"
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["parameters"] > 0 and metrics["epochs_run"] == 1
+    assert 0 < metrics["test_bits_per_dim"] < 8
+    assert os.path.isfile(os.path.join(metrics["saved_model"], "saved_model.pb"))
+    assert metrics["saved_model"].endswith(os.path.join("saved_models", "digits_glow", "1"))
+    assert set(metrics["versions"]) >= {"tensorflow", "tensorflow_probability", "keras"}
+
+
+def test_evaluate_on_the_export_agrees_with_metrics(trained_run, capsys):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", metrics["saved_model"], "--dataset", "digits", "--split", "test"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert abs(result["bits_per_dim"] - metrics["test_bits_per_dim"]) < 0.02
+    assert result["examples"] == metrics["test_examples"] == 270
+
+
+def test_sample_from_the_export(trained_run, tmp_path):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    grid = tmp_path / "grid.png"
+    assert main(["sample", metrics["saved_model"], "-n", "9", "--temperature", "0.5", "--out", str(grid)]) == 0
+    assert grid.read_bytes()[:4] == b"\x89PNG"
+    array = tmp_path / "s.npy"
+    assert main(["sample", metrics["saved_model"], "-n", "5", "--out", str(array)]) == 0
+    values = np.load(array)
+    assert values.shape == (5, 8, 8, 1) and values.min() >= 0 and values.max() <= 16
+
+
+def test_export_from_keras_file(trained_run, tmp_path):
+    target = tmp_path / "exported" / "3"
+    assert main(["export", str(trained_run / "model.keras"), str(target)]) == 0
+    assert (target / "saved_model.pb").is_file()
+
+
+def test_train_on_a_toy_density_writes_density_png(tmp_path):
+    out = tmp_path / "toy"
+    args = ["train", "--dataset", "eight_gaussians", "--flow", "realnvp", "--couplings", "2", "--hidden", "8"]
+    assert main([*args, "--epochs", "1", "--verbose", "0", "--out", str(out)]) == 0
+    assert (out / "density.png").is_file()
+    assert json.loads((out / "metrics.json").read_text())["num_bins"] is None
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
+        (["train", "--dataset", "digits", "--flow", "maf"], "unknown flow 'maf'"),
+        (["train", "--dataset", "moons", "--flow", "glow"], "glow needs image data"),
+        (["sample", "/nonexistent/model"], "is not a SavedModel"),
+        (["sample", ".", "-n", "0"], "--num-samples must be positive"),
+        (["evaluate", "/nonexistent/model"], "is not a SavedModel"),
+        (["export", "missing.keras", "out"], "is not a .keras file"),
+    ],
+)
+def test_errors_are_one_line_with_nonzero_exit(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_evaluate_rejects_a_dataset_of_the_wrong_shape(trained_run, capsys):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert main(["evaluate", metrics["saved_model"], "--dataset", "moons"]) == 2
+    assert "expects (8, 8, 1)" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tfnf", "sample", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "is not a SavedModel" in result.stderr and "Traceback" not in result.stderr
