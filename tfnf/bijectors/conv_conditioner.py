@@ -1,11 +1,12 @@
 """`ConvConditioner`: the convolutional network that reads an image's conditioning part."""
 
 import keras
-import tensorflow as tf
+
+from tfnf.bijectors.conditioner import Conditioner
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class ConvConditioner(keras.layers.Layer):
+class ConvConditioner(Conditioner):
     """Glow-style conv conditioner for image couplings (channels last).
 
     `x_cond: [batch, H, W, C_in] -> params: [batch, H, W, out_channels, num_params]`
@@ -44,16 +45,7 @@ class ConvConditioner(keras.layers.Layer):
             dtype=policy,
             name="conv_out",
         )
-
-    def call(self, x, training=None):
-        h = x
-        for layer in self.hidden_layers:
-            h = layer(h)
-            if self.dropout_layer is not None:
-                h = self.dropout_layer(h, training=training)
-        params = self.output_layer(h)
-        shape = tf.shape(params)
-        return tf.reshape(params, tf.concat([shape[:-1], [self.out_channels, self.num_params]], 0))
+        self.param_shape = (self.out_channels, self.num_params)
 
     def get_config(self):
         config = super().get_config()

@@ -3,11 +3,12 @@
 import math
 
 import keras
-import tensorflow as tf
+
+from tfnf.bijectors.conditioner import Conditioner
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class DenseConditioner(keras.layers.Layer):
+class DenseConditioner(Conditioner):
     """MLP conditioner for vector couplings.
 
     Maps `x_cond: [batch, d_cond]` to transformer parameters
@@ -42,15 +43,7 @@ class DenseConditioner(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="output",
         )
-
-    def call(self, x, training=None):
-        h = x
-        for layer in self.hidden_layers:
-            h = layer(h)
-            if self.dropout_layer is not None:
-                h = self.dropout_layer(h, training=training)
-        params = self.output_layer(h)
-        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], [*self.target_shape, self.num_params]], 0))
+        self.param_shape = (*self.target_shape, self.num_params)
 
     def get_config(self):
         config = super().get_config()
