@@ -10,8 +10,9 @@ from tfnf._backend import ensure_tensorflow_backend as _ensure_tensorflow_backen
 _ensure_tensorflow_backend()
 
 from tfnf import bijectors, datasets, flows  # noqa: E402
+from tfnf.flows import check_invertibility  # noqa: E402
 from tfnf.keras import FlowModel, SampleGridCallback, image_grid, save_image_grids  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["FlowModel", "SampleGridCallback", "bijectors", "image_grid", "save_image_grids", "datasets", "flows", "__version__"]
+__all__ = ["FlowModel", "check_invertibility", "SampleGridCallback", "bijectors", "image_grid", "save_image_grids", "datasets", "flows", "__version__"]

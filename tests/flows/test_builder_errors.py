@@ -24,3 +24,23 @@ from tfnf.bijectors import AffineCoupling, Squeeze
 def test_bad_arguments_are_named(build, error, words):
     with pytest.raises(error, match=words):
         build()
+
+
+def test_check_invertibility_reports_round_trip_error():
+    import numpy as np
+    import tensorflow as tf
+
+    from tests.bijectors.cases import randomize
+
+    flow = tfnf.flows.realnvp((4,), num_couplings=4, hidden_units=(8,))
+    randomize(flow)
+    x = np.random.default_rng(0).standard_normal((16, 4)).astype("float32")
+    report = tfnf.check_invertibility(flow, x)
+    assert report["finite"] and report["max_abs_error"] < 1e-4
+    broken = flow.bijector.bijectors[0]
+    original = broken._forward_and_log_det
+    broken._forward_and_log_det = lambda z: (z + 1.0, tf.zeros(tf.shape(z)[:1]))
+    try:
+        assert tfnf.check_invertibility(flow, x)["max_abs_error"] > 0.5
+    finally:
+        broken._forward_and_log_det = original

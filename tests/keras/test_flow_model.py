@@ -149,7 +149,8 @@ def test_fit_on_tf_data_and_vectors(make_realnvp, moons):
     dataset = tf.data.Dataset.from_tensor_slices(moons).shuffle(512, seed=0).batch(128)
     history = model.fit(dataset, epochs=4, validation_data=dataset, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    assert set(history.history) == {"loss", "bits_per_dim", "val_loss", "val_bits_per_dim"}
+    assert set(history.history) == {"loss", "bits_per_dim", "skipped_steps", "val_loss", "val_bits_per_dim"}
+    assert history.history["skipped_steps"] == [0.0] * 4
     results = model.evaluate(dataset, verbose=0, return_dict=True)
     np.testing.assert_allclose(results["loss"], -np.mean(model.log_prob(moons).numpy()), rtol=1e-4)
 
@@ -230,3 +231,31 @@ def test_bad_constructor_arguments(make_realnvp):
 def test_actnorm_layers_are_found(make_glow):
     model = tfnf.FlowModel(make_glow(num_steps=3), num_bins=17)
     assert len(model.actnorms) == 6 and all(isinstance(a, ActNorm) for a in model.actnorms)
+
+
+def _with_bad_batches(clean, bad_batches, value=np.nan):
+    bad = np.full((len(bad_batches) * 64, 2), value, np.float32)
+    return tf.data.Dataset.from_tensor_slices(np.concatenate([clean[:64], bad])).batch(64)
+
+
+def test_a_non_finite_step_is_skipped_and_counted(make_realnvp, moons):
+    model = tfnf.FlowModel(make_realnvp(), init_batch_size=64)  # fit's up-front check sees the clean batch only
+    model.compile()
+    history = model.fit(_with_bad_batches(moons, [1]), epochs=1, verbose=0)
+    assert history.history["skipped_steps"] == [1.0]
+    assert np.isfinite(history.history["loss"][0])
+    assert all(np.all(np.isfinite(v.numpy())) for v in model.trainable_variables)
+
+
+def test_repeated_non_finite_steps_stop_training_keeping_good_weights(make_realnvp, moons):
+    model = tfnf.FlowModel(make_realnvp(), init_batch_size=64, max_consecutive_skips=3)
+    model.compile()
+    snapshots = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: snapshots.append([v.numpy().copy() for v in model.trainable_variables])
+    )
+    with pytest.raises(FloatingPointError, match="3 consecutive steps"):
+        model.fit(_with_bad_batches(moons, [1, 2, 3, 4, 5], np.inf), epochs=1, verbose=0, callbacks=[record])
+    assert len(snapshots) == 4  # one good step, then three skipped ones before the stop
+    for v, good in zip(model.trainable_variables, snapshots[0]):
+        np.testing.assert_array_equal(v.numpy(), good)

@@ -1,5 +1,6 @@
 """Flow builders: each returns a `tfd.TransformedDistribution` over N(0, I)."""
 
+from tfnf.flows.check_invertibility import check_invertibility
 from tfnf.flows.flow_distribution import flow_config, make_flow, standard_normal
 from tfnf.flows.glow import glow
 from tfnf.flows.nice import nice
@@ -15,4 +16,4 @@ def build_flow(builder, **config):
     return BUILDERS[builder](**config)
 
 
-__all__ = ["BUILDERS", "build_flow", "flow_config", "glow", "make_flow", "nice", "realnvp", "standard_normal"]
+__all__ = ["BUILDERS", "build_flow", "check_invertibility", "flow_config", "glow", "make_flow", "nice", "realnvp", "standard_normal"]

@@ -11,6 +11,7 @@ from tfnf.bijectors import ActNorm, collect_keras_layers, initialize_actnorms
 from tfnf.flows import build_flow, flow_config
 from tfnf.keras.data_bijector import data_bijector, resolve_preprocessing
 from tfnf.keras.input_checks import check_data
+from tfnf.keras.nonfinite_guard import NonFiniteGuard
 
 tfd = tfp.distributions
 
@@ -47,6 +48,11 @@ class FlowModel(keras.Model):
       clip_norm: global-norm clipping of the gradient of the loss (None: off).
       init_batch_size: examples used for ActNorm's data-dependent initialisation.
       logit_alpha: boundary margin of the logit preprocessing.
+      seed: seed of the dequantisation noise.
+      max_consecutive_skips: a training step whose loss or gradient is not
+        finite is skipped (not applied) and counted in the `skipped_steps`
+        metric; after this many in a row `fit` stops and raises
+        `FloatingPointError`, keeping the weights of the last good step.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class FlowModel(keras.Model):
         init_batch_size=512,
         logit_alpha=0.05,
         seed=None,
+        max_consecutive_skips=20,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -82,6 +89,8 @@ class FlowModel(keras.Model):
         self.distribution = tfd.TransformedDistribution(flow.distribution, self.bijector, name="data_distribution")
         self.flow_layers = collect_keras_layers(flow)
         self.noise_seed = keras.random.SeedGenerator(seed, name="dequantization_seed")
+        self.nonfinite_guard = NonFiniteGuard(max_consecutive_skips)
+        self.skipped_tracker = keras.metrics.Sum(name="skipped_steps")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bits_per_dim_tracker = keras.metrics.Mean(name="bits_per_dim")
         self._compiled_functions = {}
@@ -90,7 +99,7 @@ class FlowModel(keras.Model):
     # --- Keras plumbing -------------------------------------------------------------
     @property
     def metrics(self):
-        return [self.loss_tracker, self.bits_per_dim_tracker]
+        return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
 
     def compile(self, optimizer=None, **kwargs):
         """As `keras.Model.compile`; the optimizer defaults to `Adam(1e-3)`. No loss is needed."""
@@ -119,6 +128,7 @@ class FlowModel(keras.Model):
             clip_norm=self.clip_norm,
             init_batch_size=self.init_batch_size,
             logit_alpha=self.logit_alpha,
+            max_consecutive_skips=self.nonfinite_guard.limit,
         )
         return config
 
@@ -150,11 +160,23 @@ class FlowModel(keras.Model):
             loss, bpd = self._nll_and_bpd(log_prob)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
+        finite = tf.math.is_finite(loss)
+        for gradient in gradients:
+            finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(gradient)))
+        gradients = [tf.where(finite, g, tf.zeros_like(g)) for g in gradients]
         if self.clip_norm is not None:
             gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
-        self.optimizer.apply_gradients(zip(gradients, variables))
-        self.loss_tracker.update_state(loss)
-        self.bits_per_dim_tracker.update_state(bpd)
+
+        def apply():
+            self.optimizer.apply_gradients(zip(gradients, variables))
+            return tf.constant(True)
+
+        tf.cond(finite, apply, lambda: tf.constant(False))
+        self.nonfinite_guard.record(finite)
+        weight = tf.cast(finite, loss.dtype)
+        self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
+        self.bits_per_dim_tracker.update_state(tf.where(finite, bpd, 0.0), sample_weight=weight)
+        self.skipped_tracker.update_state(1.0 - weight)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
@@ -164,7 +186,7 @@ class FlowModel(keras.Model):
         batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
         self.loss_tracker.update_state(loss, sample_weight=batch)
         self.bits_per_dim_tracker.update_state(bpd, sample_weight=batch)
-        return {m.name: m.result() for m in self.metrics}
+        return {m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)}
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
@@ -222,7 +244,13 @@ class FlowModel(keras.Model):
             check_data(first, self.event_shape, self.num_bins)
             if self.needs_initialization:
                 self.initialize(first)
-        return super().fit(x, y, **kwargs)
+        if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)  # no variables may be created inside the step's tf.cond
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        self.nonfinite_guard.reset()
+        history = super().fit(x, y, callbacks=[*callbacks, self.nonfinite_guard.callback()], **kwargs)
+        self.nonfinite_guard.raise_if_tripped()
+        return history
 
     def evaluate(self, x=None, y=None, **kwargs):
         """`keras.Model.evaluate`, after validating in-memory data."""
