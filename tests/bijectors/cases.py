@@ -17,6 +17,9 @@ from tfnf.bijectors import (
     FactorOut,
     Invertible1x1Conv,
     Logit,
+    MaskedAutoregressive,
+    RationalQuadraticSplineTransformer,
+    SplineCoupling,
     Squeeze,
     collect_keras_layers,
 )
@@ -32,6 +35,15 @@ def affine(mask, parity):
 
 def additive(mask, parity):
     return lambda shape, dtype: AdditiveCoupling(shape, mask=mask, parity=parity, hidden_units=(8,), hidden_channels=4, dtype=dtype)
+
+
+def spline(mask, parity):
+    # bound 2: about 5% of standard-normal inputs fall in the identity tails, so both regimes are checked
+    return lambda shape, dtype: SplineCoupling(shape, num_bins=5, bound=2.0, mask=mask, parity=parity, hidden_units=(8,), dtype=dtype)
+
+
+def autoregressive(conditioned_on, transformer=None):
+    return lambda shape, dtype: MaskedAutoregressive(shape, conditioned_on, transformer=transformer, hidden_units=(8,), dtype=dtype)
 
 
 def factor_out(shape, dtype):
@@ -68,6 +80,11 @@ BIJECTOR_CASES = [
     ("factor_out", SPLITTABLE, factor_out),
     ("logit", ANY, lambda shape, dtype: Logit(0.05)),
     ("diagonal_scale", ANY, lambda shape, dtype: DiagonalScale(shape, dtype=dtype)),
+    ("spline_half_0", VECTOR, spline("half", 0)),
+    ("spline_alternate_1", VECTOR, spline("alternate", 1)),
+    ("maf_affine", VECTOR, autoregressive("data")),
+    ("iaf_affine", VECTOR, autoregressive("latent")),
+    ("maf_spline", VECTOR, autoregressive("data", RationalQuadraticSplineTransformer(num_bins=4, bound=2.0))),
 ]
 
 # (id, factory(dtype, small) -> flow, event shape for round trips, small event shape for Jacobians)
@@ -80,6 +97,9 @@ FLOW_CASES = [
     ("realnvp_image", lambda shape, dtype: tfnf.flows.realnvp(shape, num_levels=2, hidden_channels=4, dtype=dtype), (8, 8, 1), (4, 4, 2)),
     ("nice_vector", lambda shape, dtype: tfnf.flows.nice(shape, num_couplings=4, hidden_units=(8,), dtype=dtype), (6,), (3,)),
     ("nice_image", lambda shape, dtype: tfnf.flows.nice(shape, num_couplings=4, hidden_units=(8,), dtype=dtype), (4, 4, 1), (2, 2, 1)),
+    ("nsf_vector", lambda shape, dtype: tfnf.flows.nsf(shape, num_couplings=4, hidden_units=(8,), num_bins=5, bound=2.0, dtype=dtype), (6,), (3,)),
+    ("maf_vector", lambda shape, dtype: tfnf.flows.maf(shape, num_layers=3, hidden_units=(8,), dtype=dtype), (6,), (3,)),
+    ("iaf_vector", lambda shape, dtype: tfnf.flows.iaf(shape, num_layers=3, hidden_units=(8,), dtype=dtype), (6,), (3,)),
 ]
 
 ROUND_TRIP_SHAPES = {SPLITTABLE: [(8, 8, 2), (16, 16, 3), (2,), (6,)], IMAGE: [(8, 8, 1), (16, 16, 3)], CHANNELS: [(8, 8, 2), (16, 16, 3)], VECTOR: [(2,), (6,)], ANY: [(8, 8, 1), (16, 16, 3), (2,), (6,)], "squeezed": [(4, 4, 4), (8, 8, 12)]}

@@ -59,30 +59,63 @@ def test_export_from_keras_file(trained_run, tmp_path):
     assert (target / "saved_model.pb").is_file()
 
 
-def test_train_on_a_toy_density_writes_density_png(tmp_path):
+@pytest.mark.parametrize("flow", ["realnvp", "nsf", "maf", "iaf"])
+def test_train_on_a_toy_density_writes_density_png(flow, tmp_path):
     out = tmp_path / "toy"
-    args = ["train", "--dataset", "eight_gaussians", "--flow", "realnvp", "--couplings", "2", "--hidden", "8"]
+    args = ["train", "--dataset", "eight_gaussians", "--flow", flow, "--couplings", "2", "--hidden", "8"]
     assert main([*args, "--epochs", "1", "--verbose", "0", "--out", str(out)]) == 0
     assert (out / "density.png").is_file()
-    assert json.loads((out / "metrics.json").read_text())["num_bins"] is None
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_bins"] is None and metrics["flow_config"]["builder"] == flow
+    assert np.isfinite(metrics["test_nll"])
 
 
 @pytest.mark.parametrize(
     "argv, words",
     [
         (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
-        (["train", "--dataset", "digits", "--flow", "maf"], "unknown flow 'maf'"),
+        (["train", "--dataset", "digits", "--flow", "made"], "unknown flow 'made'"),
+        (["train", "--dataset", "digits", "--flow", "maf"], "maf needs vector data"),
         (["train", "--dataset", "moons", "--flow", "glow"], "glow needs image data"),
         (["sample", "/nonexistent/model"], "is not a SavedModel"),
         (["sample", ".", "-n", "0"], "--num-samples must be positive"),
         (["evaluate", "/nonexistent/model"], "is not a SavedModel"),
         (["export", "missing.keras", "out"], "is not a .keras file"),
+        (["sample", ".", "-n", "-3"], "--num-samples must be positive, got -3"),
+        (["sample", ".", "--temperature", "-0.5"], "--temperature must be finite and >= 0, got -0.5"),
+        (["sample", ".", "--temperature", "nan"], "--temperature must be finite and >= 0, got nan"),
+        (["train", "--epochs", "0"], "--epochs must be a positive number, got 0"),
+        (["train", "--batch-size", "-8"], "--batch-size must be a positive number, got -8"),
+        (["train", "--learning-rate", "nan"], "--learning-rate must be a positive number, got nan"),
+        (["train", "--learning-rate", "inf"], "--learning-rate must be a positive number, got inf"),
+        (["train", "--levels", "0"], "--levels must be a positive number, got 0"),
+        (["train", "--time-budget", "-1"], "--time-budget must be a positive number, got -1.0"),
+        (["train", "--dropout", "1.5"], "--dropout must be in [0, 1), got 1.5"),
+        (["train", "--temperature", "-1"], "--temperature must be finite and >= 0, got -1.0"),
+        (["train", "--num-bits", "0", "--dataset", "mnist"], "--num-bits must be between 1 and 8, got 0"),
+        (["export", "notes.txt", "out"], "is not a .keras file"),
     ],
 )
 def test_errors_are_one_line_with_nonzero_exit(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["sample", ".", "-n", "many"], "argument -n/--num-samples: invalid int value: 'many'"),
+        (["sample", ".", "--temperature", "warm"], "argument --temperature: invalid float value: 'warm'"),
+        (["train", "--epochs", "2.5"], "argument --epochs: invalid int value: '2.5'"),
+        (["evaluate", ".", "--split", "dev"], "argument --split: invalid choice: 'dev'"),
+    ],
+)
+def test_unparseable_arguments_exit_with_status_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
 
 
 def test_evaluate_rejects_a_dataset_of_the_wrong_shape(trained_run, capsys):

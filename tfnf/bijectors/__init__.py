@@ -15,6 +15,10 @@ from tfnf.bijectors.flow_bijector import FlowBijector
 from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
 from tfnf.bijectors.keras_layers import collect_keras_layers
 from tfnf.bijectors.logit import Logit
+from tfnf.bijectors.made import MADE
+from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
+from tfnf.bijectors.spline_coupling import SplineCoupling
+from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.squeeze import Squeeze
 from tfnf.bijectors.transformers import AdditiveTransformer, AffineTransformer
 
@@ -33,6 +37,10 @@ __all__ = [
     "FlowBijector",
     "Invertible1x1Conv",
     "Logit",
+    "MADE",
+    "MaskedAutoregressive",
+    "RationalQuadraticSplineTransformer",
+    "SplineCoupling",
     "Squeeze",
     "collect_keras_layers",
     "data_dependent_initialization",

@@ -1,8 +1,67 @@
 """`ConvConditioner`: the convolutional network that reads an image's conditioning part."""
 
 import keras
+import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
+
+# A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as one
+# matmul: about 1.3x faster training steps for Glow on 8x8 digits on CPU, where
+# XLA's convolutions of narrow tensors are slow; no gain measured at 8x8 maps.
+SMALL_FEATURE_MAP = 16
+
+
+def conv3x3_by_patches(x, kernel):
+    """`conv2d(x, kernel, padding="same")` as a matmul of the 3x3 patches: `[B, H, W, 9 C_in] @ [9 C_in, C_out]`.
+
+    `x: [batch, H, W, C_in]`, `kernel: [3, 3, C_in, C_out]` -> `[batch, H, W, C_out]`.
+    The cheaper form when `C_in < C_out`.
+    """
+    kh, kw, c_in, c_out = kernel.shape
+    h, w = x.shape[1], x.shape[2]
+    padded = tf.pad(x, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0]])
+    patches = tf.concat([padded[:, i : i + h, j : j + w, :] for i in range(kh) for j in range(kw)], axis=-1)
+    return tf.einsum("bhwc,cn->bhwn", patches, tf.reshape(kernel, [kh * kw * c_in, c_out]))
+
+
+def conv3x3_by_taps(x, kernel):
+    """`conv2d(x, kernel, padding="same")` as one matmul to all nine taps and nine shifted sums.
+
+    `x: [batch, H, W, C_in]`, `kernel: [3, 3, C_in, C_out]` -> `[batch, H, W, C_out]`.
+    Every pixel is multiplied once by `[C_in, 9 C_out]`; output pixel `(y, x)`
+    sums tap `(i, j)` of input pixel `(y + i - 1, x + j - 1)`. The cheaper form
+    when `C_out <= C_in`.
+    """
+    kh, kw, c_in, c_out = kernel.shape
+    h, w = x.shape[1], x.shape[2]
+    taps = tf.einsum("bhwc,cn->bhwn", x, tf.reshape(tf.transpose(kernel, [2, 0, 1, 3]), [c_in, kh * kw * c_out]))
+    taps = tf.reshape(taps, tf.concat([tf.shape(x)[:3], [kh, kw, c_out]], axis=0))
+    taps = tf.pad(taps, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0], [0, 0], [0, 0]])
+    out = taps[:, 0:h, 0:w, 0, 0, :]
+    for i in range(kh):
+        for j in range(kw):
+            if i or j:
+                out = out + taps[:, i : i + h, j : j + w, i, j, :]
+    return out
+
+
+def apply_conv(layer, x):
+    """`layer(x)` for a stride-1, `"same"`-padded Keras `Conv2D`.
+
+    A 3x3 convolution over a feature map of at most `SMALL_FEATURE_MAP` pixels
+    is computed as a matmul (`conv3x3_by_patches` or `conv3x3_by_taps`,
+    whichever multiplies on the wider side) with the layer's own weights.
+    """
+    height, width = x.shape[1], x.shape[2]
+    if tuple(layer.kernel_size) != (3, 3) or height is None or width is None or height * width > SMALL_FEATURE_MAP:
+        return layer(x)
+    if not layer.built:
+        layer.build(x.shape)
+    kernel = tf.cast(layer.kernel, x.dtype)
+    y = conv3x3_by_patches(x, kernel) if kernel.shape[2] < kernel.shape[3] else conv3x3_by_taps(x, kernel)
+    if layer.use_bias:
+        y = y + tf.cast(layer.bias, x.dtype)
+    return layer.activation(y)
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -13,6 +72,10 @@ class ConvConditioner(Conditioner):
     through conv3x3 -> ReLU -> conv1x1 -> ReLU -> zero-initialised conv3x3
     (dropout after each ReLU while training). With `hidden_channels=None` it is
     the single zero-initialised conv3x3 that Glow uses for its learned prior.
+
+    On feature maps of at most `SMALL_FEATURE_MAP` pixels the 3x3 convolutions
+    run as matmuls (`apply_conv`): the same map with the same weights, faster
+    on CPU at that size.
 
     Args:
       out_channels: channels of the transformed part.
@@ -56,3 +119,12 @@ class ConvConditioner(Conditioner):
             dropout=self.dropout,
         )
         return config
+
+    def call(self, x, training=None):
+        h = x
+        for layer in self.hidden_layers:
+            h = apply_conv(layer, h)
+            if self.dropout_layer is not None:
+                h = self.dropout_layer(h, training=training)
+        params = apply_conv(self.output_layer, h)
+        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], list(self.param_shape)], axis=0))

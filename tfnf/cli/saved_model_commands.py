@@ -1,6 +1,7 @@
 """`tfnf sample` and `tfnf evaluate`: commands that need only an exported SavedModel."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -48,8 +49,8 @@ def add_sample_arguments(parser):
 def run_sample(args):
     if args.num_samples <= 0:
         raise CommandLineError(f"--num-samples must be positive, got {args.num_samples}")
-    if args.temperature < 0:
-        raise CommandLineError(f"--temperature must be >= 0, got {args.temperature}")
+    if not 0 <= args.temperature < math.inf:
+        raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
     loaded = load_saved_model(args.saved_model)
     outputs = loaded.signatures["sample_seeded"](
         num_samples=tf.constant(args.num_samples, tf.int32),

@@ -1,6 +1,7 @@
 """`tfnf train`: train a flow on a dataset, write pictures, metrics and a SavedModel."""
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -18,7 +19,8 @@ from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.plots import save_density_2d, save_loss_curves
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
 
-FLOWS = ("glow", "realnvp", "nice")
+FLOWS = ("glow", "realnvp", "nice", "nsf", "maf", "iaf")
+VECTOR_ONLY_FLOWS = {"nsf": "num_couplings", "maf": "num_layers", "iaf": "num_layers"}
 
 # Defaults that train a good model on the bundled digits in about five minutes.
 DEFAULTS = {
@@ -29,7 +31,7 @@ DEFAULTS = {
 
 def add_arguments(parser):
     parser.add_argument("--dataset", default="digits", help="digits, a 2-D toy density, or a TFDS image dataset")
-    parser.add_argument("--flow", default="glow", help="glow, realnvp or nice")
+    parser.add_argument("--flow", default="glow", help="glow, realnvp, nice; for 2-D data also nsf, maf, iaf")
     parser.add_argument("--out", default="runs/digits-glow", help="output directory")
     parser.add_argument("--epochs", type=int, help="maximum epochs (default: until the time budget)")
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
@@ -38,7 +40,7 @@ def add_arguments(parser):
     parser.add_argument("--levels", type=int, default=2, help="glow/realnvp image: multi-scale levels")
     parser.add_argument("--steps", type=int, default=8, help="glow: steps per level")
     parser.add_argument("--hidden", type=int, default=128, help="conditioner width (conv channels or MLP units)")
-    parser.add_argument("--couplings", type=int, default=8, help="realnvp/nice vector flows: number of couplings")
+    parser.add_argument("--couplings", type=int, default=8, help="realnvp/nice/nsf vector flows: number of couplings (maf/iaf: layers)")
     parser.add_argument("--coupling", default="affine", help="glow: affine or additive")
     parser.add_argument("--dropout", type=float, help="conditioner dropout while training (default 0.3 images, 0 for 2-D)")
     parser.add_argument("--temperature", type=float, default=0.7, help="temperature of the second sample grid")
@@ -51,6 +53,26 @@ def add_arguments(parser):
     parser.add_argument("--num-bits", type=int, default=8, help="TFDS images: bits per pixel (e.g. 5 as Glow)")
     parser.add_argument("--image-size", type=int, help="TFDS images: resize to this size")
     parser.add_argument("--verbose", type=int, default=2, help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch")
+
+
+def check_arguments(args):
+    """Reject out-of-range numeric options before any data are loaded."""
+    positive = {
+        "--epochs": args.epochs, "--time-budget": args.time_budget, "--batch-size": args.batch_size,
+        "--learning-rate": args.learning_rate, "--levels": args.levels, "--steps": args.steps,
+        "--hidden": args.hidden, "--couplings": args.couplings,
+    }
+    for flag, value in positive.items():
+        if value is not None and not 0 < value < math.inf:
+            raise CommandLineError(f"{flag} must be a positive number, got {value}")
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        raise CommandLineError(f"--dropout must be in [0, 1), got {args.dropout}")
+    if not 0 <= args.temperature < math.inf:
+        raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
+    if args.patience < 0:
+        raise CommandLineError(f"--patience must be >= 0, got {args.patience}")
+    if not 1 <= args.num_bits <= 8:
+        raise CommandLineError(f"--num-bits must be between 1 and 8, got {args.num_bits}")
 
 
 def build_flow(args, source):
@@ -70,7 +92,13 @@ def build_flow(args, source):
             if len(shape) == 3:
                 return tfnf.flows.realnvp(shape, num_levels=args.levels, hidden_channels=args.hidden, dropout=args.dropout)
             return tfnf.flows.realnvp(shape, num_couplings=args.couplings, hidden_units=(args.hidden, args.hidden), dropout=args.dropout)
-        return tfnf.flows.nice(shape, num_couplings=args.couplings, hidden_units=(args.hidden, args.hidden), dropout=args.dropout)
+        hidden_units = (args.hidden, args.hidden)
+        if args.flow in VECTOR_ONLY_FLOWS:
+            if len(shape) != 1:
+                raise CommandLineError(f"{args.flow} needs vector data, dataset {source.name!r} has events of shape {shape}")
+            size = {VECTOR_ONLY_FLOWS[args.flow]: args.couplings}
+            return tfnf.flows.BUILDERS[args.flow](shape, hidden_units=hidden_units, dropout=args.dropout, **size)
+        return tfnf.flows.nice(shape, num_couplings=args.couplings, hidden_units=hidden_units, dropout=args.dropout)
     except ValueError as error:
         raise CommandLineError(str(error)) from None
 
@@ -110,6 +138,7 @@ def write_pictures(model, source, out, temperature, seed):
 
 def run(args):
     """Train, evaluate, draw and export; returns the metrics dict."""
+    check_arguments(args)
     source = load_source(
         args.dataset, batch_size=args.batch_size or 64, seed=args.seed, data_dir=args.data_dir,
         num_bits=args.num_bits, image_size=args.image_size,
@@ -133,7 +162,7 @@ def run(args):
         shutil.rmtree(backup_dir)
     best_path = os.path.join(out, "model.keras")
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch"),
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True),
         keras.callbacks.EarlyStopping(
             monitor="val_bits_per_dim", mode="min", patience=args.patience, restore_best_weights=True
         ),

@@ -13,17 +13,69 @@ Serving included) can load and run it without tfnf. Signatures:
 | `decode` | `z` float32 `[None, *event]` | `x` float32 `[None, *event]` (+ `pixels`) |
 
 `pixels` (float32 integer values in `[0, num_bins)`) exists for discrete data only.
+
+Every signature checks its inputs with TensorFlow assertions, so a client (TF
+Serving included) gets an `INVALID_ARGUMENT` error naming the problem instead of
+NaNs: an empty batch, NaN/Inf in `x` or `z`, pixels outside `[0, num_bins)`,
+`num_samples <= 0`, a negative or non-finite `temperature`. Wrong dtypes and
+shapes are rejected by the signatures themselves.
 """
 
+import ctypes
+import errno
 import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 
 import tensorflow as tf
 
 METADATA_FILE = "tfnf.json"
+
+
+def _checked_batch(x, name, event_shape, num_bins=None):
+    """`x: [batch, *event_shape]` after asserting its shape (signatures fix only the
+    dtype at run time), a non-empty batch, finite values and (with `num_bins`)
+    pixels in `[0, num_bins)`."""
+    event = ",".join(str(d) for d in event_shape)
+    given = tf.strings.reduce_join(tf.strings.as_string(tf.shape(x)[1:]), separator=",")
+    shape_check = tf.debugging.Assert(
+        tf.logical_and(tf.rank(x) == len(event_shape) + 1, tf.equal(given, event)),
+        [f"{name} must have shape [batch, {event.replace(',', ', ')}], got", tf.shape(x)],
+        summarize=8,
+    )
+    with tf.control_dependencies([shape_check]):
+        x = tf.identity(x)
+    assertions = [
+        tf.debugging.Assert(tf.shape(x)[0] > 0, [f"{name} is an empty batch; pass at least one example"]),
+        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(x)), [f"{name} contains NaN or Inf values"]),
+    ]
+    if num_bins:
+        outside = tf.reduce_any(tf.logical_or(x < 0.0, x >= float(num_bins)))
+        assertions.append(
+            tf.debugging.Assert(
+                tf.logical_not(outside),
+                [f"{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, got values in",
+                 tf.reduce_min(x), tf.reduce_max(x)],
+            )
+        )
+    with tf.control_dependencies(assertions):
+        return tf.identity(x)
+
+
+def _checked_sampling(num_samples, temperature):
+    """Assert `num_samples > 0` and a finite `temperature >= 0`."""
+    assertions = [
+        tf.debugging.Assert(num_samples > 0, ["num_samples must be positive, got", num_samples]),
+        tf.debugging.Assert(
+            tf.logical_and(temperature >= 0.0, tf.math.is_finite(temperature)),
+            ["temperature must be finite and >= 0, got", temperature],
+        ),
+    ]
+    with tf.control_dependencies(assertions):
+        return tf.identity(num_samples), tf.identity(temperature)
 
 
 class FlowExport(tf.Module):
@@ -61,10 +113,12 @@ class FlowExport(tf.Module):
             return outputs
 
         def log_prob(x):
+            x = _checked_batch(x, "x", self._event_shape, model.num_bins)
             value = to_output(self._distribution.log_prob(to_flow(x)))
             return {"log_prob": value, "bits_per_dim": -value / (self._num_dims * math.log(2.0))}
 
         def draw(num_samples, temperature, seed):
+            num_samples, temperature = _checked_sampling(num_samples, temperature)
             shape = tf.concat([tf.reshape(num_samples, [1]), self.event_shape], axis=0)
             z = tf.random.stateless_normal(shape, seed=seed, dtype=self._dtype) * tf.cast(temperature, self._dtype)
             return data_outputs(self._bijector.forward(z), "samples")
@@ -76,9 +130,11 @@ class FlowExport(tf.Module):
             return draw(num_samples, temperature, seed)
 
         def encode(x):
+            x = _checked_batch(x, "x", self._event_shape, model.num_bins)
             return {"z": to_output(self._bijector.inverse(to_flow(x)))}
 
         def decode(z):
+            z = _checked_batch(z, "z", self._event_shape)
             return data_outputs(self._bijector.forward(to_flow(z)), "x")
 
         self.log_prob = tf.function(log_prob, input_signature=[spec])
@@ -117,6 +173,46 @@ def load_metadata(path):
         return json.load(handle)
 
 
+def _exchange(a, b):
+    """Swap two existing paths in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`).
+
+    Returns False where the system does not offer it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), b)
+
+
+def move_into_place(staging, filepath):
+    """Rename the complete directory `staging` to `filepath`, replacing an existing one.
+
+    On Linux the replacement is one atomic exchange, so `filepath` always holds
+    either the old or the new export; elsewhere the old one is moved aside first
+    and a kill in between leaves it in a `.retired-*` sibling.
+    """
+    if not os.path.exists(filepath):
+        os.rename(staging, filepath)
+        return
+    if _exchange(staging, filepath):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old export
+        return
+    retired = tempfile.mkdtemp(prefix=".retired-", dir=os.path.dirname(filepath))
+    os.rename(filepath, os.path.join(retired, "old"))
+    os.rename(staging, filepath)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def export_saved_model(model, filepath):
     """Write `model` as a SavedModel at `filepath` and return the path.
 
@@ -145,13 +241,7 @@ def export_saved_model(model, filepath):
         os.makedirs(os.path.join(staging, "assets.extra"), exist_ok=True)
         with open(os.path.join(staging, "assets.extra", METADATA_FILE), "w") as handle:
             json.dump(export_metadata(model), handle, indent=2, default=str)
-        if os.path.exists(filepath):
-            retired = tempfile.mkdtemp(prefix=".retired-", dir=parent)
-            os.rename(filepath, os.path.join(retired, "old"))
-            os.rename(staging, filepath)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, filepath)
+        move_into_place(staging, filepath)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,6 +1,7 @@
 """`FlowModel`: a Keras 3 model that trains a flow by maximum likelihood."""
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -10,10 +11,13 @@ import tensorflow_probability as tfp
 from tfnf.bijectors import ActNorm, collect_keras_layers, initialize_actnorms
 from tfnf.flows import build_flow, flow_config
 from tfnf.keras.data_bijector import data_bijector, resolve_preprocessing
-from tfnf.keras.input_checks import check_data
+from tfnf.keras.input_checks import check_data, check_dataset, input_errors_as_value_errors, with_value_checks
 from tfnf.keras.nonfinite_guard import NonFiniteGuard
+from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
 tfd = tfp.distributions
+
+DEQUANTIZATIONS = ("uniform", "variational")
 
 
 def _as_flow(flow, dtype=None):
@@ -23,6 +27,29 @@ def _as_flow(flow, dtype=None):
     if not (isinstance(flow, tfd.Distribution) and hasattr(flow, "bijector") and hasattr(flow, "distribution")):
         raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
     return flow
+
+
+def _step_logs(logs):
+    """The metrics a train/test step returns, shaped for Keras' reduction over replicas.
+
+    With several workers Keras reduces step outputs with `strategy.reduce(..., axis=0)`,
+    which needs a leading axis; a `[1]` tensor reduces to the same scalar.
+    """
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        tasks = strategy.cluster_resolver.cluster_spec().as_dict()
+        if len(tasks.get("worker", [])) + len(tasks.get("chief", [])) > 1:
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+
+def _restores_a_backup(callbacks):
+    """Whether a `keras.callbacks.BackupAndRestore` among `callbacks` will load a backup when training begins."""
+    return any(
+        isinstance(c, keras.callbacks.BackupAndRestore)
+        and os.path.exists(os.path.join(c.backup_dir, "latest.weights.h5"))
+        for c in callbacks
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -53,6 +80,11 @@ class FlowModel(keras.Model):
         finite is skipped (not applied) and counted in the `skipped_steps`
         metric; after this many in a row `fit` stops and raises
         `FloatingPointError`, keeping the weights of the last good step.
+      dequantization: `"uniform"` (noise `u ~ U[0, 1)`) or `"variational"`
+        (Flow++: a small conditional flow `q(u | x)`, a
+        `VariationalDequantizer`, trained jointly; the loss and bits/dim of
+        `fit` / `evaluate` are then the bound `-E_q[log p(x + u) - log q(u | x)]`).
+        Only for discrete data (`num_bins` set).
     """
 
     def __init__(
@@ -65,6 +97,7 @@ class FlowModel(keras.Model):
         logit_alpha=0.05,
         seed=None,
         max_consecutive_skips=20,
+        dequantization="uniform",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -89,6 +122,16 @@ class FlowModel(keras.Model):
         self.distribution = tfd.TransformedDistribution(flow.distribution, self.bijector, name="data_distribution")
         self.flow_layers = collect_keras_layers(flow)
         self.noise_seed = keras.random.SeedGenerator(seed, name="dequantization_seed")
+        if not (isinstance(dequantization, str) and dequantization in DEQUANTIZATIONS):
+            raise ValueError(f"dequantization must be one of {DEQUANTIZATIONS}, got {dequantization!r}")
+        if dequantization == "variational" and self.num_bins is None:
+            raise ValueError("dequantization='variational' needs discrete data: set num_bins (got num_bins=None)")
+        self.dequantization = dequantization
+        self.dequantizer = None
+        if dequantization == "variational":
+            self.dequantizer = VariationalDequantizer(
+                self.event_shape, self.num_bins, seed=seed, dtype=self.flow_dtype.name, name="variational_dequantizer"
+            )
         self.nonfinite_guard = NonFiniteGuard(max_consecutive_skips)
         self.skipped_tracker = keras.metrics.Sum(name="skipped_steps")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -129,6 +172,7 @@ class FlowModel(keras.Model):
             init_batch_size=self.init_batch_size,
             logit_alpha=self.logit_alpha,
             max_consecutive_skips=self.nonfinite_guard.limit,
+            dequantization=self.dequantization,
         )
         return config
 
@@ -144,10 +188,25 @@ class FlowModel(keras.Model):
             return x
         return x + keras.random.uniform(tf.shape(x), dtype=self.flow_dtype, seed=self.noise_seed)
 
+    def _dequantized_log_prob(self, x):
+        """One-draw estimate of the dequantisation bound on `log P(x)`, `x: [batch, *event_shape]` -> `[batch]`.
+
+        `log p(x + u) - log q(u | x)` with `u ~ q(. | x)`: uniform noise and
+        `log q = 0`, or the `VariationalDequantizer`. Its mean over draws is a
+        lower bound on the discrete log-likelihood of `x`. Continuous data: `log p(x)`.
+        """
+        if self.dequantizer is None:
+            return self.distribution.log_prob(self.dequantize(x))
+        x = tf.cast(x, self.flow_dtype)
+        u, log_q = self.dequantizer(x)
+        return self.distribution.log_prob(x + u) - log_q
+
     def call(self, x, training=False):
-        """Log-density of `x: [batch, *event_shape]` -> `[batch]`; dequantised when training."""
-        x = self.dequantize(x) if training else tf.cast(x, self.flow_dtype)
-        return self.distribution.log_prob(x)
+        """Log-density of `x: [batch, *event_shape]` -> `[batch]`; when training, the
+        dequantised estimate `_dequantized_log_prob(x)` instead."""
+        if training:
+            return self._dequantized_log_prob(x)
+        return self.distribution.log_prob(tf.cast(x, self.flow_dtype))
 
     def _nll_and_bpd(self, log_prob):
         nll = -tf.reduce_mean(log_prob)
@@ -160,33 +219,60 @@ class FlowModel(keras.Model):
             loss, bpd = self._nll_and_bpd(log_prob)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
-        finite = tf.math.is_finite(loss)
-        for gradient in gradients:
-            finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(gradient)))
-        gradients = [tf.where(finite, g, tf.zeros_like(g)) for g in gradients]
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            # Every replica continues with the global-batch loss and gradient, so all of them
+            # take the same decision below and clip exactly as a single device would.
+            context = tf.distribute.get_replica_context()
+            loss, bpd, *gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, bpd, *gradients])
+        # One global norm serves both the finiteness test (a NaN/Inf anywhere makes it
+        # non-finite) and the clipping; a non-finite step is never applied (`_apply_if_finite`).
+        norm = tf.linalg.global_norm(gradients)
+        finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
         if self.clip_norm is not None:
-            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
-
-        def apply():
-            self.optimizer.apply_gradients(zip(gradients, variables))
-            return tf.constant(True)
-
-        tf.cond(finite, apply, lambda: tf.constant(False))
+            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm, use_norm=norm)
+        if replicas > 1:
+            gradients = [g / replicas for g in gradients]  # the optimizer sums them over the replicas
+        self._apply_if_finite(finite, gradients, variables)
         self.nonfinite_guard.record(finite)
         weight = tf.cast(finite, loss.dtype)
         self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
         self.bits_per_dim_tracker.update_state(tf.where(finite, bpd, 0.0), sample_weight=weight)
-        self.skipped_tracker.update_state(1.0 - weight)
-        return {m.name: m.result() for m in self.metrics}
+        self.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
+        return _step_logs({m.name: m.result() for m in self.metrics})
+
+    def _apply_if_finite(self, finite, gradients, variables):
+        """Apply `gradients` only where `finite` is true (the same on every replica)."""
+
+        def apply(gradients):
+            self.optimizer.apply_gradients(zip(gradients, variables))
+            return tf.constant(True)
+
+        if not tf.distribute.has_strategy():
+            tf.cond(finite, lambda: apply(gradients), lambda: tf.constant(False))
+            return
+
+        # Under a distribution strategy the optimizer synchronises the replicas, which TensorFlow
+        # allows in a `tf.cond` only from the cross-replica context.
+        def cross_replica(strategy, finite, gradients):
+            finite = strategy.experimental_local_results(finite)[0]
+
+            def apply_on_every_replica():
+                strategy.extended.call_for_each_replica(apply, args=(gradients,))
+                return tf.constant(True)
+
+            tf.cond(finite, apply_on_every_replica, lambda: tf.constant(False))
+
+        tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients))
 
     def test_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
-        log_prob = self.call(self.dequantize(x), training=False)
+        log_prob = self._dequantized_log_prob(x)
         loss, bpd = self._nll_and_bpd(log_prob)
         batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
         self.loss_tracker.update_state(loss, sample_weight=batch)
         self.bits_per_dim_tracker.update_state(bpd, sample_weight=batch)
-        return {m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)}
+        return _step_logs({m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)})
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
@@ -235,28 +321,54 @@ class FlowModel(keras.Model):
             return np.asarray(x)[:n]
         return None
 
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`, after validating the data and (once) initialising ActNorms."""
+    def _validated(self, x, name, check_finite=True):
+        """In-memory data are checked now; a dataset by its element spec now and by value
+        as it is read (`with_value_checks`). Other inputs go to Keras unchanged."""
         if isinstance(x, (np.ndarray, tf.Tensor, list)):
-            x = check_data(x, self.event_shape, self.num_bins)
+            return check_data(x, self.event_shape, self.num_bins, name=name)
+        if isinstance(x, tf.data.Dataset):
+            check_dataset(x, self.event_shape, name=name)
+            return with_value_checks(x, self.num_bins, check_finite=check_finite, name=name)
+        return x
+
+    def _validated_validation_data(self, data):
+        if isinstance(data, (tuple, list)) and data:
+            return (self._validated(data[0], "validation_data"), *data[1:])
+        return self._validated(data, "validation_data")
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`, after validating the data and (once) initialising ActNorms.
+
+        Bad data raise `TypeError`/`ValueError` naming the problem: in-memory arrays
+        before training, a dataset's element spec before training and its values
+        (pixel range) as batches are read. Non-finite batches of a training dataset
+        are not an error: those steps are skipped and counted (see `max_consecutive_skips`).
+        """
+        with input_errors_as_value_errors():
+            return self._fit(x, y, **kwargs)
+
+    def _fit(self, x, y, **kwargs):
+        x = self._validated(x, "x", check_finite=False)
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = self._validated_validation_data(kwargs["validation_data"])
+        callbacks = list(kwargs.pop("callbacks", None) or [])
         first = self._first_examples(x, self.init_batch_size)
         if first is not None:
             check_data(first, self.event_shape, self.num_bins)
-            if self.needs_initialization:
-                self.initialize(first)
+            if self.needs_initialization and not _restores_a_backup(callbacks):
+                self.initialize(first)  # a restored backup brings its own (trained) ActNorm parameters
         if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)  # no variables may be created inside the step's tf.cond
-        callbacks = list(kwargs.pop("callbacks", None) or [])
+            with self.distribute_strategy.scope():  # no variables may be created inside the step's tf.cond
+                self.optimizer.build(self.trainable_variables)
         self.nonfinite_guard.reset()
         history = super().fit(x, y, callbacks=[*callbacks, self.nonfinite_guard.callback()], **kwargs)
         self.nonfinite_guard.raise_if_tripped()
         return history
 
     def evaluate(self, x=None, y=None, **kwargs):
-        """`keras.Model.evaluate`, after validating in-memory data."""
-        if isinstance(x, (np.ndarray, tf.Tensor, list)):
-            x = check_data(x, self.event_shape, self.num_bins)
-        return super().evaluate(x, y, **kwargs)
+        """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included)."""
+        with input_errors_as_value_errors():
+            return super().evaluate(self._validated(x, "x"), y, **kwargs)
 
     # --- compiled helpers -----------------------------------------------------------------
     def _function(self, key, fn):
@@ -277,6 +389,16 @@ class FlowModel(keras.Model):
         """`-log_prob(x) / (D ln 2)` per example -> `[batch]`."""
         return -self.log_prob(x) / (self.num_dims * math.log(2.0))
 
+    def dequantized_log_prob(self, x):
+        """One draw of the training objective per example, `x: [batch, *event_shape]` -> `[batch]`.
+
+        For discrete `x` (integer pixels): `log p(x + u) - log q(u | x)`, `u ~ q`
+        (uniform or variational, as selected by `dequantization`); its mean
+        over draws is a lower bound on the discrete log-likelihood `log P(x)`.
+        For continuous data: `log_prob(x)`.
+        """
+        return self._function("dequantized_log_prob", self._dequantized_log_prob)(self._checked(x))
+
     # --- generative API -------------------------------------------------------------------
     def _latent_noise(self, n, temperature, seed):
         if seed is None:
@@ -295,8 +417,14 @@ class FlowModel(keras.Model):
           quantized: with `num_bins`, return integer pixels in `[0, num_bins)`
             (float dtype) instead of continuous values.
         """
-        if not temperature >= 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n (the number of samples) must be an integer, got {n!r}")
+        if n <= 0:
+            raise ValueError(f"n (the number of samples) must be positive, got {n}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
+            raise TypeError(f"temperature must be a real number, got {temperature!r}")
+        if not 0 <= temperature < math.inf:
+            raise ValueError(f"temperature must be finite and >= 0, got {temperature!r}")
         z = self._latent_noise(int(n), float(temperature), seed)
         x = self.decode(z)
         return self.to_pixels(x) if quantized else x
@@ -322,9 +450,16 @@ class FlowModel(keras.Model):
         `x_a, x_b: [*event_shape]` -> `[steps, *event_shape]`, or
         `[batch, *event_shape]` each -> `[batch, steps, *event_shape]`.
         """
+        event, rank = ", ".join(map(str, self.event_shape)), len(self.event_shape)
+        for name, value in (("x_a", x_a), ("x_b", x_b)):
+            shape = np.shape(value)
+            if len(shape) not in (rank, rank + 1) or tuple(shape[-rank:]) != self.event_shape:
+                raise ValueError(f"{name} must have shape [{event}] or [batch, {event}], got {list(shape)}")
         single = np.ndim(x_a) == len(self.event_shape)
         x_a = np.asarray(x_a)[None] if single else np.asarray(x_a)
         x_b = np.asarray(x_b)[None] if single else np.asarray(x_b)
+        check_data(x_a, self.event_shape, self.num_bins, name="x_a")
+        check_data(x_b, self.event_shape, self.num_bins, name="x_b")
         if x_a.shape != x_b.shape:
             raise ValueError(f"x_a and x_b must have the same shape, got {x_a.shape} and {x_b.shape}")
         if int(steps) < 2:

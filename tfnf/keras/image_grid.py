@@ -39,7 +39,9 @@ def save_image_grids(path, grids, titles=None):
 
     grids = list(grids)
     titles = list(titles) if titles else [None] * len(grids)
-    fig, axes = plt.subplots(1, len(grids), figsize=(4 * len(grids), 4.3), squeeze=False)
+    aspect = max(grid.shape[0] / grid.shape[1] for grid in grids)  # height / width of the tallest grid
+    title_room = 0.3 if any(titles) else 0.0
+    fig, axes = plt.subplots(1, len(grids), figsize=(4 * len(grids), 4 * aspect + title_room), squeeze=False)
     for ax, grid, title in zip(axes[0], grids, titles):
         if grid.shape[-1] == 1:
             ax.imshow(grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")

@@ -1,4 +1,6 @@
-"""Validation of data handed to a `FlowModel`: shape, dtype, NaN, range."""
+"""Validation of data handed to a `FlowModel`: shape, dtype, NaN, range, empty batches."""
+
+import contextlib
 
 import numpy as np
 import tensorflow as tf
@@ -7,8 +9,8 @@ import tensorflow as tf
 def check_data(x, event_shape, num_bins=None, name="x"):
     """Check a concrete batch `x: [batch, *event_shape]` and return it as a NumPy array.
 
-    Raises `TypeError` for non-numeric data, `ValueError` for a wrong shape,
-    NaN/Inf values, or (with `num_bins`) pixels outside `[0, num_bins)`.
+    Raises `TypeError` for non-numeric data, `ValueError` for a wrong shape, an
+    empty batch, NaN/Inf values, or (with `num_bins`) pixels outside `[0, num_bins)`.
     """
     if isinstance(x, (tf.Tensor, tf.Variable)):
         x = x.numpy()
@@ -20,6 +22,8 @@ def check_data(x, event_shape, num_bins=None, name="x"):
         raise ValueError(
             f"{name} must have shape [batch, {', '.join(map(str, event_shape))}], got {list(array.shape)}"
         )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {list(array.shape)}); pass at least one example")
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or Inf values ({int(np.sum(~np.isfinite(array)))} of {array.size})")
     if num_bins is not None and array.size:
@@ -30,3 +34,86 @@ def check_data(x, event_shape, num_bins=None, name="x"):
                 f"got values in [{low}, {high}]"
             )
     return array
+
+
+def check_dataset(dataset, event_shape, name="dataset"):
+    """Check a `tf.data.Dataset` of batches `[batch, *event_shape]` (or of tuples whose
+    first item is one) from its element spec alone, without reading it.
+
+    Raises `TypeError` for non-numeric or dict elements, `ValueError` for a wrong
+    shape, unbatched elements, or a dataset known to be empty.
+    """
+    spec = dataset.element_spec
+    if isinstance(spec, (tuple, list)) and spec:
+        spec = spec[0]
+    if not isinstance(spec, tf.TensorSpec):
+        raise TypeError(f"{name} must yield tensors (or tuples whose first item is one), got elements {spec}")
+    if not (spec.dtype.is_floating or spec.dtype.is_integer) or spec.dtype.is_complex:
+        raise TypeError(f"{name} must hold real numbers, got dtype {spec.dtype.name}")
+    event_shape = tuple(event_shape)
+    expected = tf.TensorShape([None, *event_shape])
+    if spec.shape.rank == len(event_shape) and spec.shape.is_compatible_with(event_shape):
+        raise ValueError(
+            f"{name} must yield batches of shape [batch, {', '.join(map(str, event_shape))}], got single "
+            f"examples of shape {spec.shape.as_list()}; call .batch(batch_size) on it"
+        )
+    if not spec.shape.is_compatible_with(expected):
+        raise ValueError(
+            f"{name} must yield batches of shape [batch, {', '.join(map(str, event_shape))}], got {spec.shape.as_list()}"
+        )
+    if int(dataset.cardinality()) == 0:
+        raise ValueError(f"{name} is empty")
+
+
+INPUT_CHECK_TAG = "tfnf input check: "
+
+
+def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset"):
+    """`dataset` with run-time assertions on every batch, evaluated in the input pipeline
+    (so they cost the train step nothing and hold under `jit_compile=True` too).
+
+    With `num_bins`, values must lie in `[0, num_bins)`; with `check_finite`, be finite.
+    A failing batch raises `ValueError` from `fit`/`evaluate` (see `input_errors_as_value_errors`).
+    """
+
+    def check(x):
+        assertions = []
+        if num_bins is not None:
+            outside = tf.logical_or(x < tf.cast(0, x.dtype), x >= tf.cast(num_bins, x.dtype))
+            if x.dtype.is_floating:  # NaN/Inf are the finiteness check's (or the train step's) business
+                outside = tf.logical_and(outside, tf.math.is_finite(x))
+            outside = tf.reduce_any(outside)
+            assertions.append(
+                tf.debugging.Assert(
+                    tf.logical_not(outside),
+                    [f"{INPUT_CHECK_TAG}{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
+                     "got values in", tf.reduce_min(x), tf.reduce_max(x)],
+                )
+            )
+        if check_finite and x.dtype.is_floating:
+            bad = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(x)), tf.int64))
+            assertions.append(
+                tf.debugging.Assert(tf.equal(bad, 0), [f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values:", bad])
+            )
+        with tf.control_dependencies(assertions):
+            return tf.identity(x)
+
+    def check_element(*element):
+        if len(element) == 1:
+            return check(element[0])
+        return (check(element[0]), *element[1:])
+
+    return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)  # deterministic order is kept
+
+
+@contextlib.contextmanager
+def input_errors_as_value_errors():
+    """Re-raise a failed `with_value_checks` assertion as a one-paragraph `ValueError`."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        message = error.message
+        if INPUT_CHECK_TAG not in message:
+            raise
+        detail = message.split(INPUT_CHECK_TAG, 1)[1].splitlines()[0]
+        raise ValueError(detail.replace("] [", " ").rstrip("]")) from None

@@ -17,7 +17,11 @@ class NonFiniteGuard:
         if int(limit) < 1:
             raise ValueError(f"max_consecutive_skips must be >= 1, got {limit!r}")
         self.limit = int(limit)
-        self.consecutive = tf.Variable(0, trainable=False, dtype=tf.int32, name="consecutive_nonfinite_steps")
+        # Every replica records the same (all-reduced) outcome; keep the first replica's update.
+        self.consecutive = tf.Variable(
+            0, trainable=False, dtype=tf.int32, name="consecutive_nonfinite_steps",
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+        )
         self.tripped_at = None
 
     def record(self, finite):

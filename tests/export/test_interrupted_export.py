@@ -1,0 +1,90 @@
+"""A process killed while exporting leaves the previous export intact and loadable."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+EXPORTER = textwrap.dedent(
+    """
+    import os, sys, time
+    import keras
+    import numpy as np
+    import tfnf
+    import tfnf.export.saved_model as saved_model
+
+    target, marker, x_path = sys.argv[1], sys.argv[2], sys.argv[3]
+    keras.utils.set_random_seed(0)
+    x = np.load(x_path)
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,)))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(x, batch_size=64, epochs=1, verbose=0)
+    model.export(target)
+    np.save(marker + ".old.npy", model.log_prob(x[:8]).numpy())
+    model.fit(x, batch_size=64, epochs=3, verbose=0)  # the next export differs
+
+    moving = saved_model.move_into_place
+
+    def stall_before_the_swap(staging, filepath):
+        open(marker, "w").close()  # the new export is fully written; the swap comes next
+        time.sleep(600)  # the test kills the process here
+        moving(staging, filepath)
+
+    saved_model.move_into_place = stall_before_the_swap
+    model.export(target)
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_during_export_keeps_the_old_export(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((256, 2)) * [1.0, 0.3]).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "exporter.py").write_text(EXPORTER)
+    target, marker = tmp_path / "models" / "toy" / "1", tmp_path / "stalled"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+    process = subprocess.Popen(
+        [sys.executable, str(tmp_path / "exporter.py"), str(target), str(marker), str(tmp_path / "x.npy")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), process.stderr.read()[-3000:] if process.poll() is not None else "no stall in 180 s"
+        staged = [p for p in target.parent.iterdir() if p.name.startswith(".export-")]
+        assert len(staged) == 1 and (staged[0] / "saved_model.pb").is_file()  # the new export was complete
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == -signal.SIGKILL
+    loaded = tf.saved_model.load(str(target))
+    old = np.load(str(marker) + ".old.npy")
+    np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x[:8]))["log_prob"].numpy(), old, rtol=1e-5)
+
+
+def test_replacing_an_export_is_one_atomic_exchange(tmp_path, monkeypatch):
+    """On Linux the old export is swapped out in one step, never renamed away first."""
+    import tfnf.export.saved_model as saved_model
+
+    old, new = tmp_path / "1", tmp_path / ".export-new"
+    old.mkdir()
+    (old / "which").write_text("old")
+    new.mkdir()
+    (new / "which").write_text("new")
+    renames = []
+    monkeypatch.setattr(saved_model.os, "rename", lambda a, b: renames.append((a, b)))
+    saved_model.move_into_place(str(new), str(old))
+    if sys.platform.startswith("linux"):
+        assert renames == []
+        assert (old / "which").read_text() == "new" and not new.exists()

@@ -1,0 +1,104 @@
+"""`MADE`: the masked autoencoder for distribution estimation (Germain et al., 2015).
+
+A feed-forward network over `x: [batch, D]` whose weight matrices are
+multiplied by fixed binary masks so that output `i` depends only on inputs
+`x_1 .. x_{i-1}` (the natural order `0 .. D-1`). One pass therefore gives the
+parameters of every conditional `p(x_i | x_<i)` at once; that is what makes a
+masked autoregressive flow's density (MAF) or sampling (IAF) parallel.
+
+Masks come from *degrees*: input `i` has degree `i + 1`; hidden unit `k`
+gets degree `1 + k mod (D - 1)` (cycling through `1 .. D - 1`, so every
+degree is present whenever a layer is at least `D - 1` wide); a hidden unit
+sees inputs of degree `<=` its own, and output `i` sees hidden units of
+degree `< i + 1`. Output 0 sees nothing and is a learned constant.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def made_masks(num_inputs, hidden_units, num_params):
+    """The binary masks of a MADE, a list of `[fan_in, fan_out]` float arrays.
+
+    `num_inputs` is `D`; the output layer has `D * num_params` units, unit
+    `i * num_params + p` being parameter `p` of element `i`.
+    """
+    input_degrees = np.arange(1, num_inputs + 1)
+    degrees = [input_degrees]
+    for units in hidden_units:
+        degrees.append(1 + np.arange(units) % max(num_inputs - 1, 1))
+    masks = [(d_out[None, :] >= d_in[:, None]).astype("float32") for d_in, d_out in zip(degrees[:-1], degrees[1:])]
+    output_degrees = np.repeat(input_degrees, num_params)
+    masks.append((output_degrees[None, :] > degrees[-1][:, None]).astype("float32"))
+    return masks
+
+
+@keras.saving.register_keras_serializable(package="tfnf")
+class MADE(keras.layers.Layer):
+    """Masked MLP: `x: [batch, D] -> params: [batch, D, num_params]`, autoregressive in `x`.
+
+    `params[:, i]` depends only on `x[:, :i]`. Kernels and biases are Keras
+    weights (the masks are constants, not weights); the output layer is
+    zero-initialised, so a new masked autoregressive flow is the identity.
+
+    Args:
+      num_inputs: `D`, the size of the vector.
+      num_params: parameters emitted per element (the transformer's `num_params`).
+      hidden_units: widths of the hidden layers (each at least `D - 1` wide for
+        every conditional to see all of its inputs).
+      activation: Keras activation of the hidden layers.
+      dropout: dropout rate after each hidden layer (training only).
+    """
+
+    def __init__(self, num_inputs, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_inputs = int(num_inputs)
+        self.num_params = int(num_params)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        if self.num_inputs < 1 or self.num_params < 1 or any(u < 1 for u in self.hidden_units):
+            raise ValueError(
+                f"num_inputs, num_params and hidden_units must be positive, got "
+                f"num_inputs={num_inputs!r}, num_params={num_params!r}, hidden_units={hidden_units!r}"
+            )
+        self.activation_name = activation
+        self.activation = keras.activations.get(activation)
+        self.dropout = float(dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
+        self._masks = made_masks(self.num_inputs, self.hidden_units, self.num_params)
+        self.kernels, self.biases = [], []
+        widths = [self.num_inputs, *self.hidden_units, self.num_inputs * self.num_params]
+        for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+            last = i == len(widths) - 2
+            name = "output" if last else f"hidden_{i}"
+            self.kernels.append(
+                self.add_weight(
+                    shape=(fan_in, fan_out),
+                    initializer="zeros" if last else "glorot_uniform",
+                    name=f"{name}_kernel",
+                )
+            )
+            self.biases.append(self.add_weight(shape=(fan_out,), initializer="zeros", name=f"{name}_bias"))
+        self.built = True
+
+    def call(self, x, training=None):
+        h = x
+        last = len(self.kernels) - 1
+        for i, (kernel, bias, mask) in enumerate(zip(self.kernels, self.biases, self._masks)):
+            h = tf.matmul(h, kernel * tf.constant(mask, dtype=kernel.dtype)) + bias
+            if i < last:
+                h = self.activation(h)
+                if self.dropout_layer is not None:
+                    h = self.dropout_layer(h, training=training)
+        return tf.reshape(h, [-1, self.num_inputs, self.num_params])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_inputs=self.num_inputs,
+            num_params=self.num_params,
+            hidden_units=self.hidden_units,
+            activation=self.activation_name,
+            dropout=self.dropout,
+        )
+        return config
