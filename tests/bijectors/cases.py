@@ -2,6 +2,9 @@
 
 A case is `(id, factory)`, where `factory(event_shape, dtype)` builds the
 bijector (latent -> data). A new bijector joins the suite with one line here.
+Conditional bijectors and flows carry one more item, the width of their
+context (bijectors) or a maker of conditions (flows); the suite runs them
+with a random context.
 """
 
 import numpy as np
@@ -22,6 +25,7 @@ from tfnf.bijectors import (
     SplineCoupling,
     Squeeze,
     collect_keras_layers,
+    conditional_kwargs,
 )
 
 tfb = tfp.bijectors
@@ -102,17 +106,91 @@ FLOW_CASES = [
     ("iaf_vector", lambda shape, dtype: tfnf.flows.iaf(shape, num_layers=3, hidden_units=(8,), dtype=dtype), (6,), (3,)),
 ]
 
-ROUND_TRIP_SHAPES = {SPLITTABLE: [(8, 8, 2), (16, 16, 3), (2,), (6,)], IMAGE: [(8, 8, 1), (16, 16, 3)], CHANNELS: [(8, 8, 2), (16, 16, 3)], VECTOR: [(2,), (6,)], ANY: [(8, 8, 1), (16, 16, 3), (2,), (6,)], "squeezed": [(4, 4, 4), (8, 8, 12)]}
-JACOBIAN_SHAPES = {SPLITTABLE: [(4, 4, 2), (2, 2, 4), (3,)], IMAGE: [(4, 4, 2), (2, 2, 4)], CHANNELS: [(4, 4, 2), (2, 2, 4)], VECTOR: [(3,), (2,)], ANY: [(4, 4, 2), (2, 2, 4), (3,)], "squeezed": [(2, 2, 4), (1, 1, 8)]}
+
+def conditional_factor_out(shape, dtype):
+    kept = shape[-1] // 2
+    inner_shape = shape[:-1] + (kept,)
+    mask = "checkerboard" if len(shape) == 3 else "half"
+    inner = tfb.Chain(
+        [
+            ActNorm(inner_shape, dtype=dtype),
+            AffineCoupling(inner_shape, mask=mask, hidden_units=(8,), hidden_channels=4, context_size=3, dtype=dtype, name="c0"),
+            AffineCoupling(inner_shape, mask=mask, parity=1, hidden_units=(8,), hidden_channels=4, context_size=3, dtype=dtype, name="c1"),
+        ],
+        name="inner",
+    )
+    return FactorOut(shape, inner, num_kept=kept, dtype=dtype)
+
+
+def conditional(cls, mask, parity, **kwargs):
+    return lambda shape, dtype: cls(shape, mask=mask, parity=parity, hidden_units=(8,), context_size=3, dtype=dtype, **kwargs)
+
+
+# (id, kind, factory, context width): every conditional bijector reads a context [batch, 3].
+CONDITIONAL_BIJECTOR_CASES = [
+    ("cond_affine_channel_0", CHANNELS, conditional(AffineCoupling, "channel", 0, hidden_channels=4), 3),
+    ("cond_affine_checkerboard_1", IMAGE, conditional(AffineCoupling, "checkerboard", 1, hidden_channels=4), 3),
+    ("cond_glow_prior", CHANNELS, lambda shape, dtype: AffineCoupling(shape, mask="channel", hidden_channels=None, context_size=3, dtype=dtype), 3),
+    ("cond_affine_half_0", VECTOR, conditional(AffineCoupling, "half", 0), 3),
+    ("cond_affine_alternate_1", VECTOR, conditional(AffineCoupling, "alternate", 1), 3),
+    ("cond_additive_channel", CHANNELS, conditional(AdditiveCoupling, "channel", 1, hidden_channels=4), 3),
+    ("cond_additive_half", VECTOR, conditional(AdditiveCoupling, "half", 0), 3),
+    ("cond_spline_half_1", VECTOR, conditional(SplineCoupling, "half", 1, num_bins=5, bound=2.0), 3),
+    ("cond_factor_out", "conditional_splittable", conditional_factor_out, 3),
+]
+
+
+def labels(num_classes):
+    return lambda batch, seed=0: np.random.default_rng(seed).integers(0, num_classes, batch).astype(np.int32)
+
+
+def vectors(size):
+    return lambda batch, seed=0: np.random.default_rng(seed).standard_normal((batch, size)).astype(np.float32)
+
+
+# (id, factory, event shape for round trips, small event shape for Jacobians, condition maker(batch, seed))
+CONDITIONAL_FLOW_CASES = [
+    ("glow_class_conditional", lambda shape, dtype: tfnf.flows.glow(shape, num_levels=2, num_steps=1, hidden_channels=4, seed=0, num_classes=3, dtype=dtype), (8, 8, 1), (4, 4, 2), labels(3)),
+    ("glow_additive_class_conditional", lambda shape, dtype: tfnf.flows.glow(shape, num_levels=1, num_steps=2, hidden_channels=4, coupling="additive", seed=0, num_classes=4, dtype=dtype), (8, 8, 1), (2, 2, 4), labels(4)),
+    ("realnvp_vector_context", lambda shape, dtype: tfnf.flows.realnvp(shape, num_couplings=4, hidden_units=(8, 8), context_shape=(3,), dtype=dtype), (6,), (3,), vectors(3)),
+    ("realnvp_vector_classes", lambda shape, dtype: tfnf.flows.realnvp(shape, num_couplings=4, hidden_units=(8, 8), num_classes=4, dtype=dtype), (2,), (2,), labels(4)),
+    ("realnvp_image_context", lambda shape, dtype: tfnf.flows.realnvp(shape, num_levels=2, hidden_channels=4, context_shape=(2,), dtype=dtype), (8, 8, 1), (4, 4, 2), vectors(2)),
+]
+
+ROUND_TRIP_SHAPES = {"conditional_splittable": [(8, 8, 2), (16, 16, 3), (6,)], SPLITTABLE: [(8, 8, 2), (16, 16, 3), (2,), (6,)], IMAGE: [(8, 8, 1), (16, 16, 3)], CHANNELS: [(8, 8, 2), (16, 16, 3)], VECTOR: [(2,), (6,)], ANY: [(8, 8, 1), (16, 16, 3), (2,), (6,)], "squeezed": [(4, 4, 4), (8, 8, 12)]}
+JACOBIAN_SHAPES = {"conditional_splittable": [(4, 4, 2), (2, 2, 4), (4,)], SPLITTABLE: [(4, 4, 2), (2, 2, 4), (3,)], IMAGE: [(4, 4, 2), (2, 2, 4)], CHANNELS: [(4, 4, 2), (2, 2, 4)], VECTOR: [(3,), (2,)], ANY: [(4, 4, 2), (2, 2, 4), (3,)], "squeezed": [(2, 2, 4), (1, 1, 8)]}
 
 
 def bijector_params():
-    """pytest parameters `(id, factory, event_shape)` for round trips and for Jacobians."""
+    """pytest parameters `(id, factory, event_shape, context_size)` for round trips and for Jacobians.
+
+    `context_size` is None for unconditional bijectors."""
     round_trip, jacobian = [], []
-    for case_id, kind, factory in BIJECTOR_CASES:
-        round_trip += [(f"{case_id}-{'x'.join(map(str, s))}", factory, s) for s in ROUND_TRIP_SHAPES[kind]]
-        jacobian += [(f"{case_id}-{'x'.join(map(str, s))}", factory, s) for s in JACOBIAN_SHAPES[kind]]
+    cases = [(*case, None) for case in BIJECTOR_CASES] + CONDITIONAL_BIJECTOR_CASES
+    for case_id, kind, factory, context in cases:
+        round_trip += [(f"{case_id}-{'x'.join(map(str, s))}", factory, s, context) for s in ROUND_TRIP_SHAPES[kind]]
+        jacobian += [(f"{case_id}-{'x'.join(map(str, s))}", factory, s, context) for s in JACOBIAN_SHAPES[kind]]
     return round_trip, jacobian
+
+
+def flow_params():
+    """pytest parameters `(id, factory, shape, small, condition maker or None)` over every flow case."""
+    return [(*case, None) for case in FLOW_CASES] + CONDITIONAL_FLOW_CASES
+
+
+def context_kwargs(bijector, context_size, batch, dtype, seed=0):
+    """Keyword arguments giving `bijector` a random context `[batch, context_size]` (`{}` when None)."""
+    if context_size is None:
+        return {}
+    context = np.random.default_rng(1000 + seed).standard_normal((batch, context_size))
+    return conditional_kwargs(bijector, tf.constant(context, dtype))
+
+
+def flow_kwargs(flow, make_condition, batch, seed=0):
+    """`bijector_kwargs` conditioning `flow` on random conditions for `batch` examples (`{}` when unconditional)."""
+    if make_condition is None:
+        return {}
+    return tfnf.flows.condition(flow, make_condition(batch, seed))
 
 
 def randomize(obj, seed=0, scale=0.3):

@@ -1,15 +1,11 @@
 """`tfnf train --resume` after the training process was killed with SIGKILL."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
 import tfnf
+from tests.killed_process import child_process, sigkill, wait_for_file
 from tfnf.cli.main import main
 
 TINY = ["--dataset", "digits", "--flow", "glow", "--levels", "1", "--steps", "1", "--hidden", "8", "--verbose", "0"]
@@ -19,23 +15,9 @@ TINY = ["--dataset", "digits", "--flow", "glow", "--levels", "1", "--steps", "1"
 def test_train_resumes_after_a_kill(tmp_path, monkeypatch):
     out = tmp_path / "run"
     metadata = out / "backup" / "training_metadata.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tfnf", "train", *TINY, "--epochs", "200", "--out", str(out)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not metadata.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert metadata.exists(), process.stderr.read()[-3000:] if process.poll() is not None else "no backup in 180 s"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == -signal.SIGKILL
+    with child_process(["-m", "tfnf", "train", *TINY, "--epochs", "200", "--out", out]) as process:
+        wait_for_file(process, metadata)
+        sigkill(process)
     assert not (out / "metrics.json").exists()
     epochs_done = json.loads(metadata.read_text())["epoch"]  # epochs completed and backed up
 

@@ -43,3 +43,17 @@ def test_tf_data_pipeline_batches_and_shuffles():
 def test_unknown_split_is_named():
     with pytest.raises(ValueError, match="split"):
         digits("holdout")
+
+
+def test_labels_come_with_their_images():
+    from sklearn.datasets import load_digits
+
+    images, labels = digits("validation", as_numpy=True, with_labels=True)
+    assert labels.dtype == np.int32 and labels.shape == (DIGITS_SPLIT_SIZES["validation"],)
+    assert np.array_equal(images, digits("validation", as_numpy=True))
+    rows = digits_split_indices("validation")
+    np.testing.assert_array_equal(labels, load_digits().target[rows])
+    np.testing.assert_array_equal(images, load_digits().images[rows][..., None])
+    x, y = next(iter(digits("validation", batch_size=16, with_labels=True)))
+    assert x.shape == (16, 8, 8, 1) and y.dtype == tf.int32
+    np.testing.assert_array_equal(y.numpy(), labels[:16])

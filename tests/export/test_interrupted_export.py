@@ -1,15 +1,13 @@
 """A process killed while exporting leaves the previous export intact and loadable."""
 
-import os
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from tests.killed_process import child_process, sigkill, wait_for_file
 
 EXPORTER = textwrap.dedent(
     """
@@ -49,25 +47,11 @@ def test_kill_during_export_keeps_the_old_export(tmp_path):
     np.save(tmp_path / "x.npy", x)
     (tmp_path / "exporter.py").write_text(EXPORTER)
     target, marker = tmp_path / "models" / "toy" / "1", tmp_path / "stalled"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
-    process = subprocess.Popen(
-        [sys.executable, str(tmp_path / "exporter.py"), str(target), str(marker), str(tmp_path / "x.npy")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert marker.exists(), process.stderr.read()[-3000:] if process.poll() is not None else "no stall in 180 s"
+    with child_process([tmp_path / "exporter.py", target, marker, tmp_path / "x.npy"]) as process:
+        wait_for_file(process, marker)
         staged = [p for p in target.parent.iterdir() if p.name.startswith(".export-")]
         assert len(staged) == 1 and (staged[0] / "saved_model.pb").is_file()  # the new export was complete
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == -signal.SIGKILL
+        sigkill(process)
     loaded = tf.saved_model.load(str(target))
     old = np.load(str(marker) + ".old.npy")
     np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x[:8]))["log_prob"].numpy(), old, rtol=1e-5)

@@ -6,6 +6,7 @@ Every class here is a `tfp.bijectors.Bijector`; forward maps latent -> data.
 from tfnf.bijectors.actnorm import ActNorm, ActNormParameters, data_dependent_initialization, initialize_actnorms
 from tfnf.bijectors.additive_coupling import AdditiveCoupling
 from tfnf.bijectors.affine_coupling import AffineCoupling
+from tfnf.bijectors.conditional_kwargs import conditional_kwargs, context_size_of
 from tfnf.bijectors.conv_conditioner import ConvConditioner
 from tfnf.bijectors.coupling import Coupling
 from tfnf.bijectors.dense_conditioner import DenseConditioner
@@ -43,6 +44,8 @@ __all__ = [
     "SplineCoupling",
     "Squeeze",
     "collect_keras_layers",
+    "conditional_kwargs",
+    "context_size_of",
     "data_dependent_initialization",
     "initialize_actnorms",
 ]

@@ -53,12 +53,14 @@ def data_dependent_initialization():
         _INIT_STATE.active = previous
 
 
-def initialize_actnorms(flow, batch):
+def initialize_actnorms(flow, batch, **bijector_kwargs):
     """Run `batch` (data, `[N, *event_shape]`) data -> latent through `flow`,
     initialising every not-yet-initialised `ActNorm` on the way.
 
-    `flow` is a `tfd.TransformedDistribution` or a bijector. Must run eagerly.
-    Returns the number of `ActNorm`s that were initialised.
+    `flow` is a `tfd.TransformedDistribution` or a bijector; a conditional
+    flow also needs its `bijector_kwargs` (`tfnf.flows.condition(flow, context)`
+    for the batch's contexts). Must run eagerly. Returns the number of
+    `ActNorm`s that were initialised.
     """
     if not tf.executing_eagerly():
         raise RuntimeError("ActNorm data-dependent initialisation must run eagerly, not inside tf.function")
@@ -67,7 +69,7 @@ def initialize_actnorms(flow, batch):
     before = sum(a.is_initialized for a in actnorms)
     dtype = bijector.dtype or next((m.dtype for m in bijector.submodules if isinstance(m, FlowBijector)), tf.float32)
     with data_dependent_initialization():
-        bijector.inverse(tf.cast(batch, dtype))
+        bijector.inverse(tf.cast(batch, dtype), **bijector_kwargs)
     return sum(a.is_initialized for a in actnorms) - before
 
 

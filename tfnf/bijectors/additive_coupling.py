@@ -21,6 +21,7 @@ class AdditiveCoupling(Coupling):
         hidden_units=(64, 64),
         hidden_channels=128,
         dropout=0.0,
+        context_size=None,
         dtype=tf.float32,
         name="additive_coupling",
     ):
@@ -34,6 +35,7 @@ class AdditiveCoupling(Coupling):
             hidden_units=hidden_units,
             hidden_channels=hidden_channels,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=name,
             parameters=parameters,

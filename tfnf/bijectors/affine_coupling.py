@@ -28,6 +28,7 @@ class AffineCoupling(Coupling):
         hidden_channels=128,
         dropout=0.0,
         scale_bound=2.0,
+        context_size=None,
         dtype=tf.float32,
         name="affine_coupling",
     ):
@@ -41,6 +42,7 @@ class AffineCoupling(Coupling):
             hidden_units=hidden_units,
             hidden_channels=hidden_channels,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=name,
             parameters=parameters,

@@ -82,10 +82,14 @@ class ConvConditioner(Conditioner):
       num_params: parameters per transformed element.
       hidden_channels: width of the hidden convolutions, or None for none.
       dropout: dropout rate after each hidden activation (training only).
+      context_size: None, or the width `k` of a context `[batch, k]` (a one-hot
+        label or any vector), broadcast over height and width and appended to
+        `x_cond` as `k` extra input channels.
     """
 
-    def __init__(self, out_channels, num_params, hidden_channels=128, dropout=0.0, **kwargs):
+    def __init__(self, out_channels, num_params, hidden_channels=128, dropout=0.0, context_size=None, **kwargs):
         super().__init__(**kwargs)
+        self.context_size = None if context_size is None else int(context_size)
         self.out_channels = int(out_channels)
         self.num_params = int(num_params)
         self.hidden_channels = None if hidden_channels is None else int(hidden_channels)
@@ -117,11 +121,18 @@ class ConvConditioner(Conditioner):
             num_params=self.num_params,
             hidden_channels=self.hidden_channels,
             dropout=self.dropout,
+            context_size=self.context_size,
         )
         return config
 
-    def call(self, x, training=None):
-        h = x
+    def join_context(self, x, context):
+        """`[batch, H, W, C_in]` and `[batch, k]` -> `[batch, H, W, C_in + k]`."""
+        planes = tf.zeros_like(x[..., :1]) + context[:, None, None, :]  # keeps the static H, W and k
+        return tf.concat([x, planes], axis=-1)
+
+    def call(self, x, context=None, training=None):
+        context = self.check_context(context)
+        h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
         for layer in self.hidden_layers:
             h = apply_conv(layer, h)
             if self.dropout_layer is not None:

@@ -8,7 +8,14 @@ to the other part with the parameters it emits:
 
 The Jacobian is triangular, so `log|det J| = sum(log|T'|)` over the
 transformed elements. The conditioner and transformer are separate objects:
-a new coupling type is a new transformer, a conditional one a new conditioner.
+a new coupling type is a new transformer, a conditional one a conditioner
+that also reads a context.
+
+A conditional coupling (`context_size=k`) takes the context the TFP way, as a
+keyword of every bijector method: `coupling.forward(x, conditional_input=c)`
+with `c: [*batch, k]` (or `[k]`, shared by the whole batch). Inside a
+`tfb.Chain` it is routed by bijector name, `chain.forward(x, coupling0={"conditional_input": c})`;
+`tfnf.bijectors.conditional_kwargs` builds that nested dict for any flow.
 """
 
 import tensorflow as tf
@@ -49,6 +56,8 @@ class Coupling(FlowBijector):
       hidden_channels: conv width for the default image conditioner (None: a
         single zero-initialised conv, as Glow's learned prior).
       dropout: dropout rate inside the default conditioner (training only).
+      context_size: None (unconditional), or the width `k` of the context
+        `conditional_input: [batch, k]` the default conditioner also reads.
       dtype: floating dtype (float32 or float64).
       name: bijector name.
     """
@@ -63,6 +72,7 @@ class Coupling(FlowBijector):
         hidden_units=(64, 64),
         hidden_channels=128,
         dropout=0.0,
+        context_size=None,
         dtype=tf.float32,
         name="coupling",
         parameters=None,
@@ -81,6 +91,7 @@ class Coupling(FlowBijector):
                     transformer.num_params,
                     hidden_channels=hidden_channels,
                     dropout=dropout,
+                    context_size=context_size,
                     dtype=dtype.name,
                 )
             else:
@@ -89,12 +100,23 @@ class Coupling(FlowBijector):
                     transformer.num_params,
                     hidden_units=hidden_units,
                     dropout=dropout,
+                    context_size=context_size,
                     dtype=dtype.name,
                 )
+        elif context_size is not None and getattr(conditioner, "context_size", None) != int(context_size):
+            raise ValueError(
+                f"context_size={context_size} but the given conditioner reads context_size="
+                f"{getattr(conditioner, 'context_size', None)}"
+            )
         self._conditioner = conditioner
+        self._context_size = getattr(conditioner, "context_size", None)
         if not conditioner.built:
             with tf.init_scope():
-                conditioner(tf.zeros([1, *self._mask.conditioner_input_shape], dtype))
+                x0 = tf.zeros([1, *self._mask.conditioner_input_shape], dtype)
+                if self._context_size is None:
+                    conditioner(x0)
+                else:
+                    conditioner(x0, context=tf.zeros([1, self._context_size], dtype))
         super().__init__(event_shape, dtype, parameters=parameters, name=name)
 
     @property
@@ -111,11 +133,43 @@ class Coupling(FlowBijector):
     def keras_layers(self):
         return [self._conditioner]
 
-    def _apply(self, x, transform):
+    @property
+    def context_size(self):
+        return self._context_size
+
+    def _flat_context(self, conditional_input, batch_shape):
+        """`conditional_input: [*batch, k]` or `[k]` -> `[prod(batch), k]`; None when unconditional."""
+        if self._context_size is None:
+            if conditional_input is not None:
+                raise ValueError(
+                    f"{self.name} is an unconditional coupling but received conditional_input; "
+                    "build the flow with a context (num_classes= or context_shape=) to condition it"
+                )
+            return None
+        if conditional_input is None:
+            raise ValueError(
+                f"{self.name} is a conditional coupling (context_size={self._context_size}) but received no "
+                "conditional_input; pass it as a keyword (tfnf.flows.condition(flow, context) builds the "
+                "nested bijector_kwargs)"
+            )
+        context = tf.convert_to_tensor(conditional_input)
+        if not (context.dtype.is_floating or context.dtype.is_integer):
+            raise TypeError(f"conditional_input must hold real numbers, got dtype {context.dtype.name}")
+        context = tf.cast(context, self.dtype)
+        if context.shape.rank == 0 or (context.shape.rank is not None and context.shape[-1] not in (None, self._context_size)):
+            raise ValueError(
+                f"{self.name} expects conditional_input of shape [batch, {self._context_size}], "
+                f"got {context.shape.as_list() if context.shape.rank is not None else 'unknown'}"
+            )
+        full_shape = tf.concat([batch_shape, [self._context_size]], axis=0)
+        return tf.reshape(tf.broadcast_to(context, full_shape), [-1, self._context_size])
+
+    def _apply(self, x, transform, conditional_input=None):
         event_shape = self.event_shape_in
         x_flat, batch_shape = flatten_batch(x, event_shape)
         x_cond, x_trans = self._mask.split(x_flat)
-        params = self._conditioner(x_cond)
+        context = self._flat_context(conditional_input, batch_shape)
+        params = self._conditioner(x_cond) if context is None else self._conditioner(x_cond, context=context)
         y_trans, log_det = transform(x_trans, params)
         y = self._mask.merge(x_flat, y_trans)
         if log_det is None:
@@ -126,8 +180,8 @@ class Coupling(FlowBijector):
             log_det = event_sum(log_det, len(event_shape))
         return unflatten_batch(y, batch_shape, event_shape), unflatten_log_det(log_det, batch_shape)
 
-    def _forward_and_log_det(self, x):
-        return self._apply(x, self._transformer.forward)
+    def _forward_and_log_det(self, x, conditional_input=None):
+        return self._apply(x, self._transformer.forward, conditional_input)
 
-    def _inverse_and_log_det(self, y):
-        return self._apply(y, self._transformer.inverse)
+    def _inverse_and_log_det(self, y, conditional_input=None):
+        return self._apply(y, self._transformer.inverse, conditional_input)

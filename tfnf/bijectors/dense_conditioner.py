@@ -3,6 +3,7 @@
 import math
 
 import keras
+import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 
@@ -22,10 +23,15 @@ class DenseConditioner(Conditioner):
       hidden_units: widths of the hidden layers.
       activation: Keras activation of the hidden layers.
       dropout: dropout rate after each hidden layer (training only).
+      context_size: None, or the width `k` of a context `[batch, k]` (a one-hot
+        label or any vector) that is concatenated to `x_cond` at the input.
     """
 
-    def __init__(self, output_shape, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, **kwargs):
+    def __init__(
+        self, output_shape, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, context_size=None, **kwargs
+    ):
         super().__init__(**kwargs)
+        self.context_size = None if context_size is None else int(context_size)
         self.target_shape = tuple(int(d) for d in output_shape)
         self.num_params = int(num_params)
         self.hidden_units = tuple(int(u) for u in hidden_units)
@@ -53,5 +59,10 @@ class DenseConditioner(Conditioner):
             hidden_units=self.hidden_units,
             activation=self.activation,
             dropout=self.dropout,
+            context_size=self.context_size,
         )
         return config
+
+    def join_context(self, x, context):
+        """`[batch, d_cond]` and `[batch, k]` -> `[batch, d_cond + k]`."""
+        return tf.concat([x, context], axis=-1)

@@ -14,6 +14,9 @@ class FactorOut(FlowBijector):
     levels in `inner`. Latent -> data (`forward`) is the same split with
     `inner.forward`. `log|det J| = inner's log-det` on the kept part.
 
+    Keyword arguments (a conditional flow's nested `bijector_kwargs`) go to
+    `inner` unchanged, as `tfb.Invert` passes them to its bijector.
+
     Args:
       event_shape: `(H, W, C)` or `(D,)`, the shape on both sides.
       inner: a bijector over events `(H, W, num_kept)` (or `(num_kept,)`) whose
@@ -40,18 +43,18 @@ class FactorOut(FlowBijector):
         """The bijector applied to the kept channels."""
         return self._inner
 
-    def _apply(self, x, direction):
+    def _apply(self, x, direction, kwargs):
         kept, passed = tf.split(x, self._sizes, axis=-1)
         if direction == "forward":
-            out = self._inner.forward(kept)
-            log_det = self._inner.forward_log_det_jacobian(kept, event_ndims=self._inner_ndims)
+            out = self._inner.forward(kept, **kwargs)
+            log_det = self._inner.forward_log_det_jacobian(kept, event_ndims=self._inner_ndims, **kwargs)
         else:
-            out = self._inner.inverse(kept)
-            log_det = self._inner.inverse_log_det_jacobian(kept, event_ndims=self._inner_ndims)
+            out = self._inner.inverse(kept, **kwargs)
+            log_det = self._inner.inverse_log_det_jacobian(kept, event_ndims=self._inner_ndims, **kwargs)
         return tf.concat([out, passed], axis=-1), log_det
 
-    def _forward_and_log_det(self, x):
-        return self._apply(x, "forward")
+    def _forward_and_log_det(self, x, **kwargs):
+        return self._apply(x, "forward", kwargs)
 
-    def _inverse_and_log_det(self, y):
-        return self._apply(y, "inverse")
+    def _inverse_and_log_det(self, y, **kwargs):
+        return self._apply(y, "inverse", kwargs)

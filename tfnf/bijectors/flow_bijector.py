@@ -9,6 +9,11 @@ runs each conditioner network once per bijector, and a stochastic conditioner
 
 Parameters live in Keras 3 layers (`keras_layers`), never in raw `tf.Variable`s,
 so that a Keras model holding the flow tracks, trains and saves every one.
+
+Keyword arguments of `forward` / `inverse` / the log-dets (a conditional
+bijector's `conditional_input`) reach the one-pass methods unchanged, and TFP's
+cache keys its entries on them, so the same input under another context is a
+new computation.
 """
 
 import tensorflow as tf
@@ -23,7 +28,10 @@ class FlowBijector(tfb.Bijector):
 
     Subclasses implement `_forward_and_log_det(x) -> (y, fldj)` and
     `_inverse_and_log_det(y) -> (x, ildj)`, where the log-dets have the batch
-    shape of the input (already summed over the event dimensions).
+    shape of the input (already summed over the event dimensions). A
+    conditional bijector takes keyword arguments there too (e.g.
+    `_forward_and_log_det(x, conditional_input=None)`) and reports its
+    context width in `context_size`.
 
     Args:
       event_shape: the event shape this bijector acts on (e.g. `[H, W, C]` or `[D]`).
@@ -58,10 +66,15 @@ class FlowBijector(tfb.Bijector):
         """The Keras layers holding this bijector's parameters (a list)."""
         return []
 
-    def _forward_and_log_det(self, x):
+    @property
+    def context_size(self):
+        """Width `k` of the context `conditional_input: [batch, k]` this bijector reads, or None."""
+        return None
+
+    def _forward_and_log_det(self, x, **kwargs):
         raise NotImplementedError
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, **kwargs):
         raise NotImplementedError
 
     # --- the TFP contract, built on the two one-pass methods -----------------------
@@ -70,30 +83,30 @@ class FlowBijector(tfb.Bijector):
         """The event shape of this bijector's latent-side input (a tuple of ints)."""
         return self._event_shape_in
 
-    def _augmented_forward(self, x):
-        y, fldj = self._forward_and_log_det(x)
+    def _augmented_forward(self, x, **kwargs):
+        y, fldj = self._forward_and_log_det(x, **kwargs)
         return y, {"fldj": fldj, "ildj": -fldj}
 
-    def _augmented_inverse(self, y):
-        x, ildj = self._inverse_and_log_det(y)
+    def _augmented_inverse(self, y, **kwargs):
+        x, ildj = self._inverse_and_log_det(y, **kwargs)
         return x, {"ildj": ildj, "fldj": -ildj}
 
-    def _forward(self, x):
-        return self._augmented_forward(x)[0]
+    def _forward(self, x, **kwargs):
+        return self._augmented_forward(x, **kwargs)[0]
 
-    def _inverse(self, y):
-        return self._augmented_inverse(y)[0]
+    def _inverse(self, y, **kwargs):
+        return self._augmented_inverse(y, **kwargs)[0]
 
-    def _forward_log_det_jacobian(self, x):
-        cached = self._cache.forward_attributes(x)
+    def _forward_log_det_jacobian(self, x, **kwargs):
+        cached = self._cache.forward_attributes(x, **kwargs)
         if "fldj" not in cached:
-            cached.update(self._augmented_forward(x)[1])
+            cached.update(self._augmented_forward(x, **kwargs)[1])
         return cached["fldj"]
 
-    def _inverse_log_det_jacobian(self, y):
-        cached = self._cache.inverse_attributes(y)
+    def _inverse_log_det_jacobian(self, y, **kwargs):
+        cached = self._cache.inverse_attributes(y, **kwargs)
         if "ildj" not in cached:
-            cached.update(self._augmented_inverse(y)[1])
+            cached.update(self._augmented_inverse(y, **kwargs)[1])
         return cached["ildj"]
 
 

@@ -9,6 +9,25 @@ import tensorflow as tf
 
 from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
 
+# In LU form the diagonal of U is `sign * |s|`, with `log|s|` softly floored at `log(MIN_ABS_S)`
+# (`floored_log_abs_s`): W stays invertible whatever the optimiser does to its raw parameter.
+MIN_ABS_S = 1e-3
+_LOG_MIN_ABS_S = math.log(MIN_ABS_S)
+
+
+def floored_log_abs_s(raw):
+    """`log|s|` from its raw parameter: `log(MIN_ABS_S) + softplus(raw - log(MIN_ABS_S))`.
+
+    A smooth floor: about `raw` when `raw` is well above `log(MIN_ABS_S)`, never below it.
+    """
+    return _LOG_MIN_ABS_S + tf.math.softplus(raw - _LOG_MIN_ABS_S)
+
+
+def raw_log_abs_s(log_abs_s):
+    """Inverse of `floored_log_abs_s` (NumPy), for values above `log(MIN_ABS_S)`."""
+    gap = np.maximum(np.asarray(log_abs_s, np.float64) - _LOG_MIN_ABS_S, 1e-6)
+    return _LOG_MIN_ABS_S + np.log(np.expm1(gap))
+
 
 def random_rotation(num_channels, seed=None):
     """A random `[C, C]` orthogonal matrix with determinant +1 (float64 NumPy)."""
@@ -24,9 +43,11 @@ def random_rotation(num_channels, seed=None):
 class Invertible1x1ConvParameters(keras.layers.Layer):
     """The weights of one `Invertible1x1Conv` over `C` channels.
 
-    LU form (`lu_decomposed=True`): `W = P @ L @ (U + diag(sign * exp(log_abs_s)))`
-    with a fixed permutation `P` and fixed signs (non-trainable), trainable
-    strictly-lower `L` (unit diagonal implied), strictly-upper `U` and `log_abs_s`.
+    LU form (`lu_decomposed=True`): `W = P @ L @ (U + diag(sign * |s|))` with a
+    fixed permutation `P` and fixed signs (non-trainable), trainable
+    strictly-lower `L` (unit diagonal implied), strictly-upper `U` and `log_abs_s`,
+    the raw parameter of `log|s| = floored_log_abs_s(log_abs_s)`, which keeps
+    `|s| >= MIN_ABS_S`.
     Plain form: one trainable `W: [C, C]`. Both start from a random rotation.
     """
 
@@ -52,7 +73,9 @@ class Invertible1x1ConvParameters(keras.layers.Layer):
             )
             self.lower = self.add_weight(shape=(c, c), initializer=constant(np.tril(lower, -1)), name="lower")
             self.upper = self.add_weight(shape=(c, c), initializer=constant(np.triu(upper, 1)), name="upper")
-            self.log_abs_s = self.add_weight(shape=(c,), initializer=constant(np.log(np.abs(s))), name="log_abs_s")
+            self.log_abs_s = self.add_weight(
+                shape=(c,), initializer=constant(raw_log_abs_s(np.log(np.abs(s)))), name="log_abs_s"
+            )
         else:
             self.kernel = self.add_weight(shape=(c, c), initializer=constant(w0), name="kernel")
         self.built = True
@@ -72,7 +95,8 @@ class Invertible1x1Conv(FlowBijector):
     Data -> latent (`inverse`): `z[..., :] = y[..., :] @ W`, latent -> data
     (`forward`): `y = z @ W^-1`, on `[batch, H, W, C]` images (or `[batch, D]`
     vectors, where it is a learned linear map). `log|det J_inverse| =
-    H * W * log|det W|`, which in LU form is `H * W * sum(log_abs_s)`.
+    H * W * log|det W|`, which in LU form is `H * W * sum(log|s|)`; there `|s|`
+    is floored at `MIN_ABS_S`, so `W` cannot become singular in training.
 
     Args:
       event_shape: `(H, W, C)` or `(D,)`.
@@ -102,7 +126,7 @@ class Invertible1x1Conv(FlowBijector):
         eye = tf.eye(c, dtype=self.dtype)
         lower = tf.linalg.band_part(p.lower, -1, 0) - tf.linalg.band_part(p.lower, 0, 0) + eye
         upper = tf.linalg.band_part(p.upper, 0, -1) - tf.linalg.band_part(p.upper, 0, 0)
-        upper = upper + tf.linalg.diag(p.sign_s * tf.math.exp(p.log_abs_s))
+        upper = upper + tf.linalg.diag(p.sign_s * tf.math.exp(floored_log_abs_s(p.log_abs_s)))
         return p.permutation, lower, upper
 
     def weight_matrix(self):
@@ -124,7 +148,7 @@ class Invertible1x1Conv(FlowBijector):
 
     def _log_abs_det_w(self):
         if self._params.lu_decomposed:
-            return tf.reduce_sum(self._params.log_abs_s)
+            return tf.reduce_sum(floored_log_abs_s(self._params.log_abs_s))
         return tf.linalg.slogdet(self._params.kernel)[1]
 
     def _log_det(self, x, sign):

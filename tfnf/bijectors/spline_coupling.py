@@ -37,6 +37,7 @@ class SplineCoupling(Coupling):
         dropout=0.0,
         min_bin_size=1e-3,
         min_slope=1e-3,
+        context_size=None,
         dtype=tf.float32,
         name="spline_coupling",
     ):
@@ -52,6 +53,7 @@ class SplineCoupling(Coupling):
             conditioner=conditioner,
             hidden_units=hidden_units,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=name,
             parameters=parameters,

@@ -21,6 +21,11 @@ def load_saved_model(path):
     for name in ("log_prob", "sample_seeded"):
         if name not in loaded.signatures:
             raise CommandLineError(f"SavedModel {path!r} has no {name!r} signature; was it written by tfnf export?")
+    if "condition" in loaded.signatures["log_prob"].structured_input_signature[1]:
+        raise CommandLineError(
+            f"SavedModel {path!r} is a conditional model; the command line does not pass conditions, "
+            "call its signatures with a 'condition' input instead"
+        )
     return loaded
 
 

@@ -15,6 +15,12 @@ def _all_images():
     return load_digits().images[..., None].astype(np.float32)
 
 
+def _all_labels():
+    from sklearn.datasets import load_digits
+
+    return load_digits().target.astype(np.int32)
+
+
 def digits_split_indices(split):
     """Row indices into scikit-learn's 1797 digits for `split`.
 
@@ -34,11 +40,14 @@ def digits_split_indices(split):
     raise AssertionError("unreachable")
 
 
-def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0):
+def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0, with_labels=False):
     """The bundled digits (offline), `[N, 8, 8, 1]` float32 integer pixels in `[0, 16]`.
 
-    17 grey levels (`DIGITS_NUM_BINS`); labels are dropped. Split sizes: train
-    1257, validation 270, test 270 (`all`: 1797), disjoint and deterministic.
+    17 grey levels (`DIGITS_NUM_BINS`); labels are dropped unless
+    `with_labels=True`, which gives `(images, labels)` with int32 labels
+    `[N]` in `0..9` (a dataset of `(image, label)` pairs), as a class-conditional
+    `FlowModel` trains on. Split sizes: train 1257, validation 270, test 270
+    (`all`: 1797), disjoint and deterministic.
 
     Args:
       split: `"train"`, `"validation"`, `"test"` or `"all"`.
@@ -46,11 +55,14 @@ def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0)
       batch_size: batch the dataset (None: one image per element).
       shuffle: shuffle the dataset every epoch (default: only for `train`).
       seed: shuffling seed.
+      with_labels: also return the digit labels.
     """
-    images = _all_images()[digits_split_indices(split)]
+    indices = digits_split_indices(split)
+    images = _all_images()[indices]
+    labels = _all_labels()[indices] if with_labels else None
     if as_numpy:
-        return images
-    dataset = tf.data.Dataset.from_tensor_slices(images)
+        return (images, labels) if with_labels else images
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels) if with_labels else images)
     if shuffle if shuffle is not None else split == "train":
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     if batch_size:

@@ -14,11 +14,19 @@ Serving included) can load and run it without tfnf. Signatures:
 
 `pixels` (float32 integer values in `[0, num_bins)`) exists for discrete data only.
 
+A conditional model's signatures take one more input, `condition`: int32
+`[None]` class labels (class-conditional flows) or float32 `[None, k]` context
+vectors, one per example. `log_prob`, `encode` and `decode` take it beside `x`
+/ `z` (same batch size); `sample` and `sample_seeded` take `condition` and
+`temperature` (and `seed`) but no `num_samples`: they draw one sample per
+condition, so `condition = [3, 3, 7]` returns three samples, two of class 3.
+
 Every signature checks its inputs with TensorFlow assertions, so a client (TF
 Serving included) gets an `INVALID_ARGUMENT` error naming the problem instead of
 NaNs: an empty batch, NaN/Inf in `x` or `z`, pixels outside `[0, num_bins)`,
-`num_samples <= 0`, a negative or non-finite `temperature`. Wrong dtypes and
-shapes are rejected by the signatures themselves.
+`num_samples <= 0`, a negative or non-finite `temperature`, labels outside
+`[0, num_classes)`, non-finite context vectors, a condition whose length is
+not the batch's. Wrong dtypes and shapes are rejected by the signatures themselves.
 """
 
 import ctypes
@@ -78,6 +86,45 @@ def _checked_sampling(num_samples, temperature):
         return tf.identity(num_samples), tf.identity(temperature)
 
 
+def _checked_condition(condition, condition_spec, batch_size=None):
+    """Assert a non-empty condition that fits `condition_spec` (labels in range or
+    finite vectors) and, with `batch_size`, has one entry per example."""
+    assertions = [tf.debugging.Assert(tf.shape(condition)[0] > 0, ["condition is empty; pass at least one"])]
+    if "num_classes" in condition_spec:
+        classes = condition_spec["num_classes"]
+        outside = tf.reduce_any(tf.logical_or(condition < 0, condition >= classes))
+        assertions.append(
+            tf.debugging.Assert(
+                tf.logical_not(outside),
+                [f"condition must hold class labels in [0, {classes}) for num_classes={classes}, got values in",
+                 tf.reduce_min(condition), tf.reduce_max(condition)],
+            )
+        )
+    else:
+        assertions.append(
+            tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(condition)), ["condition contains NaN or Inf values"])
+        )
+    if batch_size is not None:
+        assertions.append(
+            tf.debugging.Assert(
+                tf.equal(tf.shape(condition)[0], batch_size),
+                ["condition must have one entry per example: got", tf.shape(condition)[0], "for a batch of", batch_size],
+            )
+        )
+    with tf.control_dependencies(assertions):
+        return tf.identity(condition)
+
+
+def _checked_temperature(temperature):
+    """Assert a finite `temperature >= 0`."""
+    check = tf.debugging.Assert(
+        tf.logical_and(temperature >= 0.0, tf.math.is_finite(temperature)),
+        ["temperature must be finite and >= 0, got", temperature],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(temperature)
+
+
 class FlowExport(tf.Module):
     """The serving graph of one `FlowModel` (see the module docstring)."""
 
@@ -93,6 +140,9 @@ class FlowExport(tf.Module):
         self.num_bins = tf.constant(model.num_bins or 0, tf.int32)
         self.event_shape = tf.constant(self._event_shape, tf.int32)
         self.seed_generator = tf.random.Generator.from_seed(0)
+        if model.conditional:
+            self._init_conditional(model)
+            return
         spec = tf.TensorSpec([None, *self._event_shape], tf.float32)
         scalar_int, scalar_float = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)
         discrete = model.num_bins is not None
@@ -145,6 +195,62 @@ class FlowExport(tf.Module):
         self.encode = tf.function(encode, input_signature=[spec])
         self.decode = tf.function(decode, input_signature=[spec])
 
+    def _init_conditional(self, model):
+        """The signatures of a conditional model: every one also takes `condition`."""
+        condition_spec = dict(model.condition_spec)
+        if "num_classes" in condition_spec:
+            spec_c = tf.TensorSpec([None], tf.int32)
+        else:
+            spec_c = tf.TensorSpec([None, int(condition_spec["context_shape"][0])], tf.float32)
+        spec = tf.TensorSpec([None, *self._event_shape], tf.float32)
+        scalar_float = tf.TensorSpec([], tf.float32)
+        discrete = model.num_bins is not None
+        bijector_kwargs = model.bijector_kwargs  # traced into the graph: one-hot + routing, no Python at run time
+
+        def to_flow(x):
+            return tf.cast(x, self._dtype)
+
+        def data_outputs(x, name):
+            outputs = {name: tf.cast(x, tf.float32)}
+            if discrete:
+                outputs["pixels"] = tf.clip_by_value(tf.math.floor(outputs[name]), 0.0, float(model.num_bins - 1))
+            return outputs
+
+        def log_prob(x, condition):
+            x = _checked_batch(x, "x", self._event_shape, model.num_bins)
+            condition = _checked_condition(condition, condition_spec, tf.shape(x)[0])
+            value = tf.cast(self._distribution.log_prob(to_flow(x), bijector_kwargs=bijector_kwargs(condition)), tf.float32)
+            return {"log_prob": value, "bits_per_dim": -value / (self._num_dims * math.log(2.0))}
+
+        def draw(condition, temperature, seed):
+            condition = _checked_condition(condition, condition_spec)
+            temperature = _checked_temperature(temperature)
+            shape = tf.concat([tf.shape(condition)[:1], self.event_shape], axis=0)
+            z = tf.random.stateless_normal(shape, seed=seed, dtype=self._dtype) * tf.cast(temperature, self._dtype)
+            return data_outputs(self._bijector.forward(z, **bijector_kwargs(condition)), "samples")
+
+        def sample(condition, temperature):
+            return draw(condition, temperature, self.seed_generator.make_seeds(1)[:, 0])
+
+        def sample_seeded(condition, temperature, seed):
+            return draw(condition, temperature, seed)
+
+        def encode(x, condition):
+            x = _checked_batch(x, "x", self._event_shape, model.num_bins)
+            condition = _checked_condition(condition, condition_spec, tf.shape(x)[0])
+            return {"z": tf.cast(self._bijector.inverse(to_flow(x), **bijector_kwargs(condition)), tf.float32)}
+
+        def decode(z, condition):
+            z = _checked_batch(z, "z", self._event_shape)
+            condition = _checked_condition(condition, condition_spec, tf.shape(z)[0])
+            return data_outputs(self._bijector.forward(to_flow(z), **bijector_kwargs(condition)), "x")
+
+        self.log_prob = tf.function(log_prob, input_signature=[spec, spec_c])
+        self.sample = tf.function(sample, input_signature=[spec_c, scalar_float])
+        self.sample_seeded = tf.function(sample_seeded, input_signature=[spec_c, scalar_float, tf.TensorSpec([2], tf.int32)])
+        self.encode = tf.function(encode, input_signature=[spec, spec_c])
+        self.decode = tf.function(decode, input_signature=[spec, spec_c])
+
     def signatures(self):
         return {
             "serving_default": self.log_prob,
@@ -158,13 +264,16 @@ class FlowExport(tf.Module):
 
 def export_metadata(model):
     """What a client needs to know without tfnf: shapes, bins, builder config."""
-    return {
+    metadata = {
         "event_shape": list(model.event_shape),
         "num_bins": model.num_bins,
         "preprocessing": model.preprocessing,
         "flow": model.flow_description,
         "signatures": ["serving_default", "log_prob", "sample", "sample_seeded", "encode", "decode"],
     }
+    if model.conditional:
+        metadata["condition"] = dict(model.condition_spec)
+    return metadata
 
 
 def load_metadata(path):

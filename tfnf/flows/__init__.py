@@ -1,6 +1,7 @@
 """Flow builders: each returns a `tfd.TransformedDistribution` over N(0, I)."""
 
 from tfnf.flows.check_invertibility import check_invertibility
+from tfnf.flows.condition import condition, flow_context
 from tfnf.flows.flow_distribution import flow_config, make_flow, standard_normal
 from tfnf.flows.glow import glow
 from tfnf.flows.iaf import iaf
@@ -24,7 +25,9 @@ __all__ = [
     "BUILDERS",
     "build_flow",
     "check_invertibility",
+    "condition",
     "flow_config",
+    "flow_context",
     "glow",
     "iaf",
     "maf",

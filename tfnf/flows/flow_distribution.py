@@ -15,13 +15,16 @@ def standard_normal(event_shape, dtype=tf.float32):
     )
 
 
-def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name):
+def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name, context=None):
     """Wrap `bijector` (latent -> data) as a flow over a standard normal base.
 
     The builder's name and arguments (`config`) and the data preprocessing it
     prefers (`"shift"`: data in `[-0.5, 0.5]`, `"logit"`: data in `[0, 1]`
     through a logit, None: continuous data as is) are attached as
     `flow.tfnf_config`, so `tfnf.FlowModel` can rebuild and serialise the flow.
+    A conditional flow also records what its context is (`context`:
+    `{"num_classes": K}` for integer class labels, `{"context_shape": [k]}`
+    for vectors; see `tfnf.flows.condition`).
     """
     flow = tfd.TransformedDistribution(standard_normal(event_shape, dtype), bijector, name=name)
     flow.__dict__["tfnf_config"] = {
@@ -31,6 +34,8 @@ def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name
         "dtype": tf.as_dtype(dtype).name,
         "preprocessing": preprocessing,
     }
+    if context is not None:
+        flow.__dict__["tfnf_config"]["context"] = dict(context)
     return flow
 
 

@@ -5,6 +5,7 @@ import tensorflow_probability as tfp
 
 from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, Squeeze
 from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -12,11 +13,12 @@ tfb = tfp.bijectors
 COUPLINGS = {"affine": AffineCoupling, "additive": AdditiveCoupling}
 
 
-def glow_step(event_shape, index, hidden_channels, coupling, dropout, seed, dtype, name):
+def glow_step(event_shape, index, hidden_channels, coupling, dropout, seed, dtype, name, context_size=None):
     """One Glow step over `event_shape` `(H, W, C)`: ActNorm, 1x1 conv, coupling.
 
     Listed data -> latent; as a `tfb.Chain` the forward (latent -> data) runs
-    coupling, 1x1 conv, ActNorm.
+    coupling, 1x1 conv, ActNorm. With `context_size`, the coupling's conditioner
+    also reads a context `[batch, context_size]`.
     """
     coupling_cls = COUPLINGS[coupling]
     return tfb.Chain(
@@ -31,6 +33,7 @@ def glow_step(event_shape, index, hidden_channels, coupling, dropout, seed, dtyp
                 parity=index % 2,
                 hidden_channels=hidden_channels,
                 dropout=dropout,
+                context_size=context_size,
                 dtype=dtype,
                 name=f"{name}_coupling",
             ),
@@ -39,12 +42,15 @@ def glow_step(event_shape, index, hidden_channels, coupling, dropout, seed, dtyp
     )
 
 
-def glow_level(event_shape, level, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype):
+def glow_level(
+    event_shape, level, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype, context_size=None
+):
     """Level `level` of Glow over its input `(H, W, C)`, same shape out.
 
     Data -> latent: squeeze to `(H/2, W/2, 4C)`, `num_steps` steps, then (except
     on the last level) a learned prior for the factored half given the kept half
-    and the next level on the kept half; unsqueeze back to `(H, W, C)`.
+    (and the context, with `context_size`) and the next level on the kept half;
+    unsqueeze back to `(H, W, C)`.
     """
     h, w, c = event_shape
     squeeze = Squeeze(event_shape, dtype=dtype, name=f"level{level}_squeeze")
@@ -61,15 +67,33 @@ def glow_level(event_shape, level, num_levels, num_steps, hidden_channels, coupl
                 None if seed is None else seed + 1000 * level,
                 dtype,
                 f"level{level}_step{k}",
+                context_size,
             )
         )
     if level < num_levels - 1:
         kept = inner_shape[-1] // 2
         parts.append(
-            AffineCoupling(inner_shape, mask="channel", parity=0, hidden_channels=None, dtype=dtype, name=f"level{level}_prior")
+            AffineCoupling(
+                inner_shape,
+                mask="channel",
+                parity=0,
+                hidden_channels=None,
+                context_size=context_size,
+                dtype=dtype,
+                name=f"level{level}_prior",
+            )
         )
         next_level = glow_level(
-            inner_shape[:-1] + (kept,), level + 1, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype
+            inner_shape[:-1] + (kept,),
+            level + 1,
+            num_levels,
+            num_steps,
+            hidden_channels,
+            coupling,
+            dropout,
+            seed,
+            dtype,
+            context_size,
         )
         parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
@@ -84,6 +108,7 @@ def glow(
     coupling="affine",
     dropout=0.0,
     seed=None,
+    num_classes=None,
     dtype=tf.float32,
     name="glow",
 ):
@@ -103,6 +128,11 @@ def glow(
       coupling: `"affine"` or `"additive"`.
       dropout: dropout rate in the coupling nets (training only).
       seed: seed of the 1x1 convolutions' random-rotation initialisation.
+      num_classes: None (unconditional), or the number of classes `K` of a
+        class-conditional Glow: the one-hot label `[batch, K]` is an extra
+        input of every coupling conditioner and of every learned prior.
+        Condition with `tfnf.flows.condition(flow, labels)` (or
+        `FlowModel(...).fit(x, labels)`).
       dtype: float32 (default) or float64.
       name: distribution name.
     """
@@ -116,6 +146,9 @@ def glow(
         seed=seed,
         name=name,
     )
+    context, context_size = context_spec(num_classes=num_classes)
+    if context is not None:
+        config["num_classes"] = context["num_classes"]
     event_shape = check_event_shape("event_shape", event_shape, min_rank=3, max_rank=3)
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {sorted(COUPLINGS)}, got {coupling!r}")
@@ -127,7 +160,16 @@ def glow(
             f"glow with num_levels={num_levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
         )
     bijector = glow_level(
-        event_shape, 0, int(num_levels), int(num_steps), int(hidden_channels), coupling, float(dropout), seed, dtype
+        event_shape,
+        0,
+        int(num_levels),
+        int(num_steps),
+        int(hidden_channels),
+        coupling,
+        float(dropout),
+        seed,
+        dtype,
+        context_size,
     )
     config["event_shape"] = event_shape
-    return make_flow(bijector, event_shape, dtype, "glow", config, "shift", name)
+    return make_flow(bijector, event_shape, dtype, "glow", config, "shift", name, context=context)

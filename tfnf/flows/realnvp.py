@@ -5,13 +5,14 @@ import tensorflow_probability as tfp
 
 from tfnf.bijectors import AffineCoupling, FactorOut, Squeeze
 from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
 
 
-def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtype):
-    """Alternating affine couplings with MLP conditioners over `(D,)`."""
+def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size=None):
+    """Alternating affine couplings with MLP conditioners over `(D,)` (reading a context of `context_size`, if set)."""
     couplings = [
         AffineCoupling(
             event_shape,
@@ -19,6 +20,7 @@ def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtyp
             parity=k % 2,
             hidden_units=hidden_units,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=f"coupling{k}",
         )
@@ -27,12 +29,13 @@ def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtyp
     return tfb.Chain(couplings, name="realnvp_vector")
 
 
-def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout, dtype):
+def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout, dtype, context_size=None):
     """One RealNVP scale over `(H, W, C)`, same shape out.
 
     Data -> latent: 3 checkerboard couplings, squeeze, 3 channel couplings,
     factor out half, next scale on the rest, unsqueeze. The last scale is 4
-    checkerboard couplings.
+    checkerboard couplings. With `context_size`, every conditioner also reads
+    a context `[batch, context_size]`.
     """
 
     def coupling(shape, mask, parity, tag):
@@ -42,6 +45,7 @@ def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout
             parity=parity,
             hidden_channels=hidden_channels,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=f"level{level}_{tag}",
         )
@@ -56,7 +60,9 @@ def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout
     parts.append(tfb.Invert(squeeze))
     parts += [coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)]
     kept = inner_shape[-1] // 2
-    next_level = realnvp_image_level(inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype)
+    next_level = realnvp_image_level(
+        inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype, context_size
+    )
     parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
     return tfb.Chain(parts, name=f"realnvp_level{level}")
@@ -79,6 +85,8 @@ def realnvp(
     num_levels=None,
     hidden_channels=64,
     dropout=0.0,
+    num_classes=None,
+    context_shape=None,
     dtype=tf.float32,
     name="realnvp",
 ):
@@ -99,6 +107,11 @@ def realnvp(
       num_couplings, hidden_units, mask: vector flows only.
       num_levels, hidden_channels: image flows only.
       dropout: dropout rate in the conditioners (training only).
+      num_classes: a class-conditional flow over `K` classes: every
+        conditioner also reads the one-hot label `[batch, K]`.
+      context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]` read
+        by every conditioner. At most one of `num_classes`, `context_shape`;
+        condition with `tfnf.flows.condition(flow, context)`.
       dtype: float32 (default) or float64.
       name: distribution name.
     """
@@ -112,13 +125,18 @@ def realnvp(
         dropout=dropout,
         name=name,
     )
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    if context is not None:
+        config.update(context)
     event_shape = check_event_shape("event_shape", event_shape)
     config["event_shape"] = event_shape
     if len(event_shape) == 1:
         if int(num_couplings) < 1:
             raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
-        bijector = realnvp_vector(event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype)
-        return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name)
+        bijector = realnvp_vector(
+            event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype, context_size
+        )
+        return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name, context=context)
     if len(event_shape) != 3:
         raise ValueError(f"realnvp takes vectors (D,) or images (H, W, C), got event_shape={event_shape}")
     levels = default_num_levels(event_shape) if num_levels is None else int(num_levels)
@@ -128,5 +146,5 @@ def realnvp(
             f"realnvp with num_levels={levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
         )
     config["num_levels"] = levels
-    bijector = realnvp_image_level(event_shape, 0, levels, int(hidden_channels), float(dropout), dtype)
-    return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name)
+    bijector = realnvp_image_level(event_shape, 0, levels, int(hidden_channels), float(dropout), dtype, context_size)
+    return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name, context=context)

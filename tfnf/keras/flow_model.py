@@ -8,10 +8,18 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import ActNorm, collect_keras_layers, initialize_actnorms
-from tfnf.flows import build_flow, flow_config
+from tfnf.bijectors import ActNorm, collect_keras_layers, conditional_kwargs, initialize_actnorms
+from tfnf.flows import build_flow, flow_config, flow_context
+from tfnf.flows.condition import check_condition, context_vector
 from tfnf.keras.data_bijector import data_bijector, resolve_preprocessing
-from tfnf.keras.input_checks import check_data, check_dataset, input_errors_as_value_errors, with_value_checks
+from tfnf.keras.input_checks import (
+    check_condition_dataset,
+    check_data,
+    check_dataset,
+    input_errors_as_value_errors,
+    with_condition_checks,
+    with_value_checks,
+)
 from tfnf.keras.nonfinite_guard import NonFiniteGuard
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
@@ -65,6 +73,14 @@ class FlowModel(keras.Model):
     Logged metrics: `loss` (mean negative log-likelihood, nats per example) and
     `bits_per_dim`.
 
+    A conditional flow (`glow(..., num_classes=K)`, `realnvp(..., context_shape=(k,))`)
+    models `p(x | condition)`: `fit(x, y)` / `evaluate(x, y)` take the
+    conditions as `y` (integer labels `[batch]`, or vectors `[batch, k]`), or a
+    dataset of `(x, condition)` pairs; `log_prob`, `bits_per_dim`, `sample`,
+    `encode`, `decode` and `interpolate` take `condition=`. An unconditional
+    model refuses a condition (`y` or `condition=`); extra items of dataset
+    elements are ignored by it, as before.
+
     Args:
       flow: a `tfd.TransformedDistribution` from `tfnf.flows` (or any flow over
         `N(0, I)` whose bijector maps latent -> working range).
@@ -111,6 +127,7 @@ class FlowModel(keras.Model):
         self.init_batch_size = int(init_batch_size)
         self.logit_alpha = float(logit_alpha)
         self.flow_description = flow_config(flow)
+        self.condition_spec = flow_context(flow)  # None, {"num_classes": K} or {"context_shape": [k]}
         preference = (self.flow_description or {}).get("preprocessing")
         self.preprocessing = resolve_preprocessing(preprocessing, preference, self.num_bins)
         self.flow = flow
@@ -188,34 +205,73 @@ class FlowModel(keras.Model):
             return x
         return x + keras.random.uniform(tf.shape(x), dtype=self.flow_dtype, seed=self.noise_seed)
 
-    def _dequantized_log_prob(self, x):
+    @property
+    def conditional(self):
+        """True for a model of `p(x | condition)` (a flow built with `num_classes=` or `context_shape=`)."""
+        return self.condition_spec is not None
+
+    def bijector_kwargs(self, condition):
+        """The keyword arguments that condition `self.bijector` (data-units chain) on `condition`.
+
+        `condition`: labels `[batch]` or vectors `[batch, k]` (a tensor, also
+        inside `tf.function`), or None (returns `{}`). Use as
+        `model.distribution.log_prob(x, bijector_kwargs=...)` or
+        `model.bijector.forward(z, **...)`.
+        """
+        if condition is None:
+            return {}
+        return conditional_kwargs(self.bijector, context_vector(self.condition_spec, condition, self.flow_dtype))
+
+    def _log_prob_given(self, x, condition=None):
+        return self.distribution.log_prob(x, bijector_kwargs=self.bijector_kwargs(condition))
+
+    def _dequantized_log_prob(self, x, condition=None):
         """One-draw estimate of the dequantisation bound on `log P(x)`, `x: [batch, *event_shape]` -> `[batch]`.
 
         `log p(x + u) - log q(u | x)` with `u ~ q(. | x)`: uniform noise and
         `log q = 0`, or the `VariationalDequantizer`. Its mean over draws is a
         lower bound on the discrete log-likelihood of `x`. Continuous data: `log p(x)`.
+        A conditional model takes the batch's `condition` (given to the flow, not to `q`).
         """
         if self.dequantizer is None:
-            return self.distribution.log_prob(self.dequantize(x))
+            return self._log_prob_given(self.dequantize(x), condition)
         x = tf.cast(x, self.flow_dtype)
         u, log_q = self.dequantizer(x)
-        return self.distribution.log_prob(x + u) - log_q
+        return self._log_prob_given(x + u, condition) - log_q
 
-    def call(self, x, training=False):
+    def call(self, x, training=False, condition=None):
         """Log-density of `x: [batch, *event_shape]` -> `[batch]`; when training, the
-        dequantised estimate `_dequantized_log_prob(x)` instead."""
+        dequantised estimate `_dequantized_log_prob(x)` instead. A conditional model
+        needs `condition` (labels `[batch]` or vectors `[batch, k]`)."""
+        self._require_condition(condition)
         if training:
-            return self._dequantized_log_prob(x)
-        return self.distribution.log_prob(tf.cast(x, self.flow_dtype))
+            return self._dequantized_log_prob(x, condition)
+        return self._log_prob_given(tf.cast(x, self.flow_dtype), condition)
+
+    def _require_condition(self, condition):
+        if self.conditional and condition is None:
+            raise ValueError(
+                f"this FlowModel is conditional ({self._context_description()}) but got no condition; "
+                "train on (x, condition) pairs: fit(x, y) or a dataset of (x, y)"
+            )
+
+    def _unpack(self, data):
+        """`(x, condition)` from a Keras step's data: `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+
+        Unconditional models ignore anything after `x` (the condition is None)."""
+        if not isinstance(data, (tuple, list)):
+            return data, None
+        condition = data[1] if self.conditional and len(data) > 1 else None
+        return data[0], condition
 
     def _nll_and_bpd(self, log_prob):
         nll = -tf.reduce_mean(log_prob)
         return nll, nll / (self.num_dims * math.log(2.0))
 
     def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
+        x, condition = self._unpack(data)
         with tf.GradientTape() as tape:
-            log_prob = self(x, training=True)
+            log_prob = self(x, training=True, condition=condition)
             loss, bpd = self._nll_and_bpd(log_prob)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
@@ -266,8 +322,9 @@ class FlowModel(keras.Model):
         tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients))
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        log_prob = self._dequantized_log_prob(x)
+        x, condition = self._unpack(data)
+        self._require_condition(condition)
+        log_prob = self._dequantized_log_prob(x, condition)
         loss, bpd = self._nll_and_bpd(log_prob)
         batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
         self.loss_tracker.update_state(loss, sample_weight=batch)
@@ -275,8 +332,8 @@ class FlowModel(keras.Model):
         return _step_logs({m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)})
 
     def predict_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        return self(x, training=False)
+        x, condition = self._unpack(data)
+        return self(x, training=False, condition=condition)
 
     # --- ActNorm data-dependent initialisation -------------------------------------------
     @property
@@ -289,37 +346,74 @@ class FlowModel(keras.Model):
         """True while some ActNorm has not been initialised from data."""
         return any(not a.is_initialized for a in self.actnorms)
 
-    def initialize(self, batch):
+    def initialize(self, batch, condition=None):
         """Initialise every not-yet-initialised ActNorm from `batch` (data units).
 
-        `batch: [N, *event_shape]`; discrete data are dequantised first. Already
+        `batch: [N, *event_shape]`; discrete data are dequantised first. A
+        conditional model also takes the batch's `condition`. Already
         initialised ActNorms (e.g. after loading weights) are left untouched.
         Returns the number of ActNorms initialised.
         """
         array = check_data(batch, self.event_shape, self.num_bins, name="initialization batch")
+        condition = self._checked_condition(condition, len(array), name="initialization condition")
         x = self.dequantize(tf.constant(array))
-        return initialize_actnorms(self.bijector, x)
+        return initialize_actnorms(self.bijector, x, **self.bijector_kwargs(condition))
 
-    def _first_examples(self, x, n):
+    def _first_examples(self, x, y, n):
+        """The first `n` examples of the training data and, for a conditional model, their conditions."""
         if isinstance(x, tf.data.Dataset):
-            parts, count = [], 0
+            parts, conditions, count = [], [], 0
             for element in x:
-                element = element[0] if isinstance(element, (tuple, list)) else element
+                condition = None
+                if isinstance(element, (tuple, list)):
+                    if self.conditional and len(element) > 1:
+                        condition = np.asarray(element[1])
+                    element = element[0]
                 if isinstance(element, dict):
                     raise TypeError("FlowModel.fit takes datasets of images/vectors, not dicts; map them to tensors first")
                 element = np.asarray(element)
-                if element.ndim == len(self.event_shape):
+                if element.ndim == len(self.event_shape):  # a single example
                     element = element[None]
+                    condition = None if condition is None else condition[None]
+                if condition is not None:
+                    conditions.append(condition)
                 parts.append(element)
                 count += len(element)
                 if count >= n:
                     break
             if not parts:
                 raise ValueError("fit received an empty dataset")
-            return np.concatenate(parts)[:n]
+            return np.concatenate(parts)[:n], (np.concatenate(conditions)[:n] if conditions else None)
         if isinstance(x, (np.ndarray, tf.Tensor, list)):
-            return np.asarray(x)[:n]
-        return None
+            return np.asarray(x)[:n], (None if y is None else np.asarray(y)[:n])
+        return None, None
+
+    def _context_description(self):
+        if "num_classes" in self.condition_spec:
+            return f"class labels in [0, {self.condition_spec['num_classes']})"
+        return f"context vectors of shape [batch, {self.condition_spec['context_shape'][0]}]"
+
+    def _checked_condition(self, condition, batch, name="condition"):
+        """A concrete condition for `batch` examples as a tensor (None for an unconditional model).
+
+        One label (or one vector) is repeated over the batch; raises `ValueError` /
+        `TypeError` for a missing, unexpected or malformed condition."""
+        if not self.conditional:
+            if condition is not None:
+                raise ValueError(
+                    f"this FlowModel is unconditional but got a {name}; build the flow with "
+                    "num_classes= or context_shape= to condition it"
+                )
+            return None
+        if condition is None:
+            raise ValueError(f"this FlowModel is conditional ({self._context_description()}); pass {name}=")
+        array = check_condition(self.condition_spec, condition, name=name)
+        single = array.ndim == (0 if "num_classes" in self.condition_spec else 1)
+        if single:
+            array = np.broadcast_to(array, (batch, *array.shape)).copy()
+        elif len(array) != batch:
+            raise ValueError(f"{name} has {len(array)} entries but the batch has {batch} examples")
+        return tf.constant(array)
 
     def _validated(self, x, name, check_finite=True):
         """In-memory data are checked now; a dataset by its element spec now and by value
@@ -328,13 +422,45 @@ class FlowModel(keras.Model):
             return check_data(x, self.event_shape, self.num_bins, name=name)
         if isinstance(x, tf.data.Dataset):
             check_dataset(x, self.event_shape, name=name)
+            if self.conditional:
+                check_condition_dataset(x, self.condition_spec, name=name)
+                x = with_condition_checks(x, self.condition_spec, name=name)
             return with_value_checks(x, self.num_bins, check_finite=check_finite, name=name)
         return x
 
+    def _validated_pair(self, x, y, name, check_finite=True):
+        """`(x, y)` for `fit` / `evaluate`: `y` is the condition of a conditional model's arrays."""
+        x = self._validated(x, name, check_finite=check_finite)
+        if isinstance(x, tf.data.Dataset):
+            if y is not None:
+                raise ValueError("pass the conditions inside the dataset as (x, y) pairs, not as y= next to it")
+            return x, None
+        if not self.conditional:
+            if y is not None:
+                raise ValueError(
+                    "this FlowModel is unconditional but got y (conditions); build the flow with "
+                    "num_classes= or context_shape= to train a conditional model"
+                )
+            return x, None
+        if isinstance(x, np.ndarray):
+            if y is None:
+                raise ValueError(
+                    f"this FlowModel is conditional ({self._context_description()}); pass them as y: fit(x, y)"
+                )
+            y = check_condition(self.condition_spec, y, name="y")
+            if y.ndim == 0 or len(y) != len(x):
+                raise ValueError(f"y must have one condition per example: x has {len(x)}, y has shape {list(y.shape)}")
+        return x, y
+
     def _validated_validation_data(self, data):
         if isinstance(data, (tuple, list)) and data:
-            return (self._validated(data[0], "validation_data"), *data[1:])
-        return self._validated(data, "validation_data")
+            x = data[0]
+            y = data[1] if len(data) > 1 else None
+            if not self.conditional:
+                return (self._validated(x, "validation_data"), *data[1:])  # extra items are ignored
+            x, y = self._validated_pair(x, y, "validation_data")
+            return (x,) if y is None else (x, y, *data[2:])
+        return self._validated_pair(data, None, "validation_data")[0]
 
     def fit(self, x=None, y=None, **kwargs):
         """`keras.Model.fit`, after validating the data and (once) initialising ActNorms.
@@ -348,15 +474,16 @@ class FlowModel(keras.Model):
             return self._fit(x, y, **kwargs)
 
     def _fit(self, x, y, **kwargs):
-        x = self._validated(x, "x", check_finite=False)
+        x, y = self._validated_pair(x, y, "x", check_finite=False)
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._validated_validation_data(kwargs["validation_data"])
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        first = self._first_examples(x, self.init_batch_size)
+        first, first_condition = self._first_examples(x, y, self.init_batch_size)
         if first is not None:
             check_data(first, self.event_shape, self.num_bins)
             if self.needs_initialization and not _restores_a_backup(callbacks):
-                self.initialize(first)  # a restored backup brings its own (trained) ActNorm parameters
+                # a restored backup brings its own (trained) ActNorm parameters
+                self.initialize(first, first_condition if self.conditional else None)
         if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
             with self.distribute_strategy.scope():  # no variables may be created inside the step's tf.cond
                 self.optimizer.build(self.trainable_variables)
@@ -366,9 +493,12 @@ class FlowModel(keras.Model):
         return history
 
     def evaluate(self, x=None, y=None, **kwargs):
-        """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included)."""
+        """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included).
+
+        A conditional model takes the conditions as `y` or inside a dataset of `(x, y)`."""
         with input_errors_as_value_errors():
-            return super().evaluate(self._validated(x, "x"), y, **kwargs)
+            x, y = self._validated_pair(x, y, "x")
+            return super().evaluate(x, y, **kwargs)
 
     # --- compiled helpers -----------------------------------------------------------------
     def _function(self, key, fn):
@@ -380,16 +510,28 @@ class FlowModel(keras.Model):
         array = check_data(x, self.event_shape, self.num_bins if check_range else None, name=name)
         return tf.constant(array, dtype=self.flow_dtype)
 
+    def _run(self, key, fn, x, condition):
+        """`fn(x)` compiled, or `fn(x, condition)` for a conditional model."""
+        if condition is None:
+            return self._function(key, fn)(x)
+        return self._function(f"{key}_given", fn)(x, condition)
+
     # --- density API -----------------------------------------------------------------------
-    def log_prob(self, x):
-        """Exact log-density at `x: [batch, *event_shape]` (data units, no noise) -> `[batch]`."""
-        return self._function("log_prob", self.distribution.log_prob)(self._checked(x))
+    def log_prob(self, x, condition=None):
+        """Exact log-density at `x: [batch, *event_shape]` (data units, no noise) -> `[batch]`.
 
-    def bits_per_dim(self, x):
+        `condition`: a conditional model's labels `[batch]` / vectors `[batch, k]` (or one for all)."""
+        x = self._checked(x)
+        condition = self._checked_condition(condition, x.shape[0])
+        if condition is None:
+            return self._function("log_prob", self.distribution.log_prob)(x)
+        return self._run("log_prob", self._log_prob_given, x, condition)
+
+    def bits_per_dim(self, x, condition=None):
         """`-log_prob(x) / (D ln 2)` per example -> `[batch]`."""
-        return -self.log_prob(x) / (self.num_dims * math.log(2.0))
+        return -self.log_prob(x, condition=condition) / (self.num_dims * math.log(2.0))
 
-    def dequantized_log_prob(self, x):
+    def dequantized_log_prob(self, x, condition=None):
         """One draw of the training objective per example, `x: [batch, *event_shape]` -> `[batch]`.
 
         For discrete `x` (integer pixels): `log p(x + u) - log q(u | x)`, `u ~ q`
@@ -397,7 +539,9 @@ class FlowModel(keras.Model):
         over draws is a lower bound on the discrete log-likelihood `log P(x)`.
         For continuous data: `log_prob(x)`.
         """
-        return self._function("dequantized_log_prob", self._dequantized_log_prob)(self._checked(x))
+        x = self._checked(x)
+        condition = self._checked_condition(condition, x.shape[0])
+        return self._run("dequantized_log_prob", self._dequantized_log_prob, x, condition)
 
     # --- generative API -------------------------------------------------------------------
     def _latent_noise(self, n, temperature, seed):
@@ -407,7 +551,7 @@ class FlowModel(keras.Model):
         shape = tf.concat([[n], tf.constant(self.event_shape, tf.int32)], axis=0)
         return tf.random.stateless_normal(shape, seed=seed, dtype=self.flow_dtype) * tf.cast(temperature, self.flow_dtype)
 
-    def sample(self, n, temperature=1.0, seed=None, quantized=False):
+    def sample(self, n, temperature=1.0, seed=None, quantized=False, condition=None):
         """`n` samples `[n, *event_shape]` in data units.
 
         Args:
@@ -416,6 +560,8 @@ class FlowModel(keras.Model):
           seed: int (or pair of ints) for reproducible samples; None: random.
           quantized: with `num_bins`, return integer pixels in `[0, num_bins)`
             (float dtype) instead of continuous values.
+          condition: a conditional model's condition for each sample (labels
+            `[n]` / vectors `[n, k]`), or one label / vector for all `n`.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"n (the number of samples) must be an integer, got {n!r}")
@@ -425,8 +571,9 @@ class FlowModel(keras.Model):
             raise TypeError(f"temperature must be a real number, got {temperature!r}")
         if not 0 <= temperature < math.inf:
             raise ValueError(f"temperature must be finite and >= 0, got {temperature!r}")
+        condition = self._checked_condition(condition, int(n))
         z = self._latent_noise(int(n), float(temperature), seed)
-        x = self.decode(z)
+        x = self.decode(z, condition=condition)
         return self.to_pixels(x) if quantized else x
 
     def to_pixels(self, x):
@@ -435,20 +582,35 @@ class FlowModel(keras.Model):
             raise ValueError("to_pixels needs a model with num_bins set")
         return tf.clip_by_value(tf.math.floor(x), 0.0, float(self.num_bins - 1))
 
-    def encode(self, x):
-        """Data `x: [batch, *event_shape]` -> latent `z: [batch, *event_shape]`."""
-        return self._function("encode", self.bijector.inverse)(self._checked(x))
+    def _encode_given(self, x, condition=None):
+        return self.bijector.inverse(x, **self.bijector_kwargs(condition))
 
-    def decode(self, z):
-        """Latent `z: [batch, *event_shape]` -> data `x` (continuous, data units)."""
+    def _decode_given(self, z, condition=None):
+        return self.bijector.forward(z, **self.bijector_kwargs(condition))
+
+    def encode(self, x, condition=None):
+        """Data `x: [batch, *event_shape]` -> latent `z: [batch, *event_shape]` (given `condition`, if conditional)."""
+        x = self._checked(x)
+        condition = self._checked_condition(condition, x.shape[0])
+        if condition is None:
+            return self._function("encode", self.bijector.inverse)(x)
+        return self._run("encode", self._encode_given, x, condition)
+
+    def decode(self, z, condition=None):
+        """Latent `z: [batch, *event_shape]` -> data `x` (continuous, data units; given `condition`, if conditional)."""
         z = tf.constant(check_data(z, self.event_shape, name="z"), dtype=self.flow_dtype)
-        return self._function("decode", self.bijector.forward)(z)
+        condition = self._checked_condition(condition, z.shape[0])
+        if condition is None:
+            return self._function("decode", self.bijector.forward)(z)
+        return self._run("decode", self._decode_given, z, condition)
 
-    def interpolate(self, x_a, x_b, steps=8):
+    def interpolate(self, x_a, x_b, steps=8, condition=None):
         """Decode `steps` evenly spaced points on the latent segment from `x_a` to `x_b`.
 
         `x_a, x_b: [*event_shape]` -> `[steps, *event_shape]`, or
-        `[batch, *event_shape]` each -> `[batch, steps, *event_shape]`.
+        `[batch, *event_shape]` each -> `[batch, steps, *event_shape]`. A
+        conditional model encodes and decodes both ends under one `condition`
+        per pair (one label / vector, or `[batch]` of them).
         """
         event, rank = ", ".join(map(str, self.event_shape)), len(self.event_shape)
         for name, value in (("x_a", x_a), ("x_b", x_b)):
@@ -464,10 +626,15 @@ class FlowModel(keras.Model):
             raise ValueError(f"x_a and x_b must have the same shape, got {x_a.shape} and {x_b.shape}")
         if int(steps) < 2:
             raise ValueError(f"steps must be >= 2, got {steps!r}")
-        z_a, z_b = self.encode(x_a), self.encode(x_b)
+        condition = self._checked_condition(condition, len(x_a))
+        z_a, z_b = self.encode(x_a, condition=condition), self.encode(x_b, condition=condition)
         t = tf.reshape(tf.linspace(tf.constant(0.0, self.flow_dtype), 1.0, int(steps)), [1, -1] + [1] * len(self.event_shape))
         z = z_a[:, None] * (1.0 - t) + z_b[:, None] * t
-        x = self._function("decode", self.bijector.forward)(tf.reshape(z, [-1, *self.event_shape]))
+        z = tf.reshape(z, [-1, *self.event_shape])
+        if condition is None:
+            x = self._function("decode", self.bijector.forward)(z)
+        else:
+            x = self._run("decode", self._decode_given, z, tf.repeat(condition, int(steps), axis=0))
         x = tf.reshape(x, [len(x_a), int(steps), *self.event_shape])
         return x[0] if single else x
 

@@ -106,6 +106,57 @@ def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset")
     return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)  # deterministic order is kept
 
 
+def check_condition_dataset(dataset, context, name="dataset"):
+    """Check that a conditional model's dataset yields `(x, condition)` pairs whose
+    condition fits `context` (`{"num_classes": K}`: integer labels `[batch]`;
+    `{"context_shape": [k]}`: vectors `[batch, k]`), from the element spec alone."""
+    spec = dataset.element_spec
+    if not (isinstance(spec, (tuple, list)) and len(spec) >= 2 and isinstance(spec[1], tf.TensorSpec)):
+        raise ValueError(
+            f"{name} must yield (x, condition) pairs for a conditional model, got elements {spec}"
+        )
+    condition = spec[1]
+    if "num_classes" in context:
+        if not condition.dtype.is_integer:
+            raise TypeError(f"{name}'s condition must be integer class labels, got dtype {condition.dtype.name}")
+        expected = tf.TensorShape([None])
+        described = "[batch]"
+    else:
+        if not (condition.dtype.is_floating or condition.dtype.is_integer) or condition.dtype.is_complex:
+            raise TypeError(f"{name}'s condition must hold real numbers, got dtype {condition.dtype.name}")
+        expected = tf.TensorShape([None, context["context_shape"][0]])
+        described = f"[batch, {context['context_shape'][0]}]"
+    if not condition.shape.is_compatible_with(expected):
+        raise ValueError(f"{name}'s condition must have shape {described}, got {condition.shape.as_list()}")
+
+
+def with_condition_checks(dataset, context, name="dataset"):
+    """`dataset` of `(x, condition, ...)` with run-time checks on the condition, in the
+    input pipeline: labels in `[0, num_classes)`, or finite vectors. A failing batch
+    raises `ValueError` from `fit`/`evaluate`, as `with_value_checks` does."""
+
+    def check(y):
+        if "num_classes" in context:
+            classes = context["num_classes"]
+            outside = tf.reduce_any(tf.logical_or(y < 0, y >= classes))
+            message = [f"{INPUT_CHECK_TAG}{name}'s condition must hold class labels in [0, {classes}) "
+                       f"for num_classes={classes}, got values in", tf.reduce_min(y), tf.reduce_max(y)]
+            assertion = tf.debugging.Assert(tf.logical_not(outside), message)
+        elif y.dtype.is_floating:
+            assertion = tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(y)), [f"{INPUT_CHECK_TAG}{name}'s condition contains NaN or Inf values"]
+            )
+        else:
+            return y
+        with tf.control_dependencies([assertion]):
+            return tf.identity(y)
+
+    def check_element(x, y, *rest):
+        return (x, check(y), *rest)
+
+    return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 @contextlib.contextmanager
 def input_errors_as_value_errors():
     """Re-raise a failed `with_value_checks` assertion as a one-paragraph `ValueError`."""

@@ -1,0 +1,134 @@
+"""Conditional flows: what a flow's context is, and `condition(flow, context)`.
+
+A conditional flow (`glow(..., num_classes=K)`, `realnvp(..., context_shape=(k,))`)
+feeds a context to every coupling conditioner (and to Glow's learned priors).
+Its context is either an integer class label, turned into a one-hot vector of
+length `K`, or an arbitrary float vector of length `k`. TFP passes it per
+bijector through the chain (`bijector_kwargs`); `condition` builds that
+nested dict, so
+
+    flow.log_prob(x, bijector_kwargs=tfnf.flows.condition(flow, labels))
+    flow.sample(n, bijector_kwargs=tfnf.flows.condition(flow, labels))   # len(labels) == n, or one label
+    flow.bijector.forward(z, **tfnf.flows.condition(flow, labels))
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfnf.bijectors import conditional_kwargs, context_size_of
+from tfnf.flows.flow_distribution import flow_config
+
+
+def context_spec(num_classes=None, context_shape=None):
+    """Validate a builder's context arguments; returns `(spec, context_size)` or `(None, None)`.
+
+    `spec` is `{"num_classes": K}` or `{"context_shape": [k]}`, as recorded on the flow.
+    """
+    if num_classes is not None and context_shape is not None:
+        raise ValueError(
+            f"pass num_classes (integer labels) or context_shape (vectors), not both; got "
+            f"num_classes={num_classes!r}, context_shape={context_shape!r}"
+        )
+    if num_classes is not None:
+        if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
+            raise ValueError(f"num_classes must be an integer >= 2 or None, got {num_classes!r}")
+        return {"num_classes": int(num_classes)}, int(num_classes)
+    if context_shape is not None:
+        try:
+            shape = [int(d) for d in context_shape]
+        except (TypeError, ValueError):
+            raise TypeError(f"context_shape must be a tuple like (k,), got {context_shape!r}") from None
+        if len(shape) != 1 or shape[0] < 1:
+            raise ValueError(f"context_shape must be (k,) with k >= 1 (a context vector), got {context_shape!r}")
+        return {"context_shape": shape}, shape[0]
+    return None, None
+
+
+def flow_context(flow):
+    """What `flow` is conditioned on: `{"num_classes": K}`, `{"context_shape": [k]}`, or None (unconditional).
+
+    Flows from the tfnf builders record it; for other flows it is read off the
+    conditional bijectors (a vector context of their width).
+    """
+    config = flow_config(flow)
+    if config is not None:
+        return config.get("context")
+    size = context_size_of(getattr(flow, "bijector", flow))
+    return None if size is None else {"context_shape": [size]}
+
+
+def _is_concrete(value):
+    return not tf.is_tensor(value) or (tf.executing_eagerly() and hasattr(value, "numpy"))
+
+
+def check_condition(spec, condition, name="condition"):
+    """Check a concrete condition against `spec` and return it as a NumPy array.
+
+    Class labels: integers in `[0, num_classes)`, shape `[batch]` or `[]`
+    (int32). Vectors: finite, shape `[batch, k]` or `[k]` (float32). Raises
+    `ValueError` / `TypeError` naming the problem.
+    """
+    if isinstance(condition, (tf.Tensor, tf.Variable)):
+        condition = condition.numpy()
+    array = np.asarray(condition)
+    if "num_classes" in spec:
+        classes = spec["num_classes"]
+        if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            array = array.astype(np.int64)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer class labels in [0, {classes}), got dtype {array.dtype}")
+        if array.ndim > 1:
+            raise ValueError(f"{name} must be class labels of shape [batch] (or one label), got shape {list(array.shape)}")
+        if array.size and (array.min() < 0 or array.max() >= classes):
+            raise ValueError(
+                f"{name} must hold class labels in [0, {classes}) for num_classes={classes}, "
+                f"got values in [{array.min()}, {array.max()}]"
+            )
+        return array.astype(np.int32)
+    (size,) = spec["context_shape"]
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.ndim not in (1, 2) or array.shape[-1] != size:
+        raise ValueError(f"{name} must have shape [batch, {size}] (or [{size}]), got {list(array.shape)}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or Inf values")
+    return array.astype(np.float32)
+
+
+def context_vector(spec, condition, dtype=tf.float32):
+    """The context the bijectors read: one-hot labels `[batch, K]`, or the vectors `[batch, k]`, as `dtype`.
+
+    Concrete values are checked first (`check_condition`); tensors inside a
+    `tf.function` are converted as they are.
+    """
+    if _is_concrete(condition):
+        condition = check_condition(spec, condition)
+    if "num_classes" in spec:
+        return tf.one_hot(tf.cast(condition, tf.int32), spec["num_classes"], dtype=dtype)
+    return tf.cast(condition, dtype)
+
+
+def condition(flow, context):
+    """The `bijector_kwargs` that condition `flow` on `context`.
+
+    Args:
+      flow: a conditional flow (from `tfnf.flows` with `num_classes=` or
+        `context_shape=`), or its bijector.
+      context: class labels `[batch]` (int) for a class-conditional flow,
+        vectors `[batch, k]` otherwise; one label / one vector `[k]` applies
+        to the whole batch.
+
+    Returns:
+      The nested dict of keyword arguments TFP routes through the flow's chain:
+      use it as `flow.log_prob(x, bijector_kwargs=...)`,
+      `flow.sample(n, bijector_kwargs=...)` or `flow.bijector.forward(z, **...)`.
+
+    Raises:
+      ValueError: `flow` is not conditional, or the labels / vectors do not fit it.
+    """
+    spec = flow_context(flow)
+    if spec is None:
+        raise ValueError("condition: this flow is unconditional; build it with num_classes= or context_shape=")
+    bijector = getattr(flow, "bijector", flow)
+    dtype = getattr(flow, "dtype", None) or tf.float32
+    return conditional_kwargs(bijector, context_vector(spec, context, dtype))
