@@ -15,7 +15,7 @@ bound. Reported on test, each averaged over 4 noise draws:
 
 Both are upper bounds on the test bits/dim of the discrete model `P(x)`.
 
-Run: `.venv/bin/python benchmarks/digits_dequantization.py [--budget 300]`
+Run: `.venv/bin/python benchmarks/digits_dequantization.py [--budget 300] [--quick]`
 """
 
 import argparse
@@ -54,11 +54,13 @@ def run(dequantization, budget, dropout, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds of training per model")
+    parser.add_argument("--budget", type=float, default=None, help="seconds of training per model (default 300, 60 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="60 s budget")
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--dequantizations", nargs="+", default=list(DEQUANTIZATIONS), choices=DEQUANTIZATIONS)
     args = parser.parse_args()
-    rows = [run(d, args.budget, args.dropout) for d in args.dequantizations]
+    budget = args.budget if args.budget is not None else (60.0 if args.quick else 300.0)
+    rows = [run(d, budget, args.dropout) for d in args.dequantizations]
     print("| dequantisation | parameters | epochs | best epoch | best val bits/dim | test bits/dim (training bound) "
           "| test bits/dim (uniform bound) | train s |")
     print("|---|---|---|---|---|---|---|---|")

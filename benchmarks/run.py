@@ -2,11 +2,13 @@
 
     make bench        # or: .venv/bin/python benchmarks/run.py [--quick] [--only glow_vs_tfp.py ...]
 
-A full run takes about an hour on 2 CPU cores: digits bits/dim (3 x 5 minutes
-of training), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
+A full run takes about 100 minutes on 2 CPU cores: exactness (~1 minute), digits
+bits/dim (3 x 5 minutes of training), uniform vs variational dequantisation
+(2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
 of training plus compilation, ~13 minutes), RealNVP against tfb.RealNVP
-(~3 minutes) and Glow scaling (~7 minutes). `--quick` shortens every budget
-(about 15 minutes in all). Results of a run are kept in benchmarks/RESULTS.md.
+(~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
+minutes) and MAF against IAF (~1 minute). `--quick` shortens every budget.
+Results of a run are kept in benchmarks/RESULTS.md.
 """
 
 import argparse
@@ -16,7 +18,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = [
+    "exactness.py",
     "digits_bits_per_dim.py",
+    "digits_dequantization.py",
     "eight_gaussians_kl.py",
     "glow_vs_tfp.py",
     "realnvp_vs_tfp.py",
