@@ -1,17 +1,12 @@
 """SavedModel export of conditional models: every signature takes `condition`, and runs without tfnf."""
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tfnf
+from tests.export.without_tfnf import run_without_tfnf
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +30,7 @@ def exports(tmp_path_factory):
     }
 
 
-CHILD = textwrap.dedent(
-    """
-    import json, sys
-    sys.modules["tfnf"] = None  # importing tfnf must be impossible here
-    import numpy as np
-    import tensorflow as tf
-    try:
-        import tfnf  # noqa: F401
-        raise SystemExit("tfnf was importable")
-    except ImportError:
-        pass
+CHILD = """
     out = {}
     for name, path, x_file, c_file in zip(*[iter(sys.argv[1:])] * 4):
         x, c = np.load(x_file), np.load(c_file)
@@ -73,8 +58,7 @@ CHILD = textwrap.dedent(
                 result["bad_label"] = error.message[:3000]
         out[name] = result
     print(json.dumps(out))
-    """
-)
+"""
 
 
 def test_conditional_exports_run_without_tfnf_and_match(exports, tmp_path):
@@ -83,13 +67,7 @@ def test_conditional_exports_run_without_tfnf_and_match(exports, tmp_path):
         np.save(tmp_path / f"{name}_x.npy", x)
         np.save(tmp_path / f"{name}_c.npy", c)
         argv += [name, str(path), str(tmp_path / f"{name}_x.npy"), str(tmp_path / f"{name}_c.npy")]
-    (tmp_path / "child.py").write_text(CHILD)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(
-        [sys.executable, str(tmp_path / "child.py"), *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_without_tfnf(CHILD, argv, tmp_path)
     for name, (model, _, x, c) in exports.items():
         got = out[name]
         np.testing.assert_allclose(got["log_prob"], model.log_prob(x, condition=c).numpy(), rtol=1e-4, atol=1e-4)

@@ -1,10 +1,8 @@
 """SavedModel export: runs without tfnf, matches the in-memory model, serves its signatures."""
 
-import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -14,6 +12,7 @@ from sklearn.datasets import load_digits
 from tensorflow.core.protobuf import saved_model_pb2
 
 import tfnf
+from tests.export.without_tfnf import run_without_tfnf
 
 PY_FUNC_OPS = {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
 
@@ -32,17 +31,7 @@ def glow_export(digits, tmp_path_factory):
     return model, path
 
 
-CHILD = textwrap.dedent(
-    """
-    import json, sys
-    sys.modules["tfnf"] = None  # importing tfnf must be impossible here
-    import numpy as np
-    import tensorflow as tf
-    try:
-        import tfnf  # noqa: F401
-        raise SystemExit("tfnf was importable")
-    except ImportError:
-        pass
+CHILD = """
     path, x = sys.argv[1], np.load(sys.argv[2])
     loaded = tf.saved_model.load(path)
     out = {"log_prob": {}, "sample": {}}
@@ -58,22 +47,14 @@ CHILD = textwrap.dedent(
     z = loaded.signatures["encode"](x=tf.constant(x[:5]))["z"]
     out["round_trip"] = float(np.abs(loaded.signatures["decode"](z=z)["x"].numpy() - x[:5]).max())
     print(json.dumps(out))
-    """
-)
+"""
 
 
 def test_export_runs_without_tfnf_and_matches(glow_export, digits, tmp_path):
     model, path = glow_export
     x = digits[:64]
     np.save(tmp_path / "x.npy", x)
-    (tmp_path / "child.py").write_text(CHILD)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(
-        [sys.executable, str(tmp_path / "child.py"), str(path), str(tmp_path / "x.npy")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_without_tfnf(CHILD, [path, tmp_path / "x.npy"], tmp_path)
     expected = model.log_prob(x).numpy()
     for n in ("1", "3", "64"):
         np.testing.assert_allclose(out["log_prob"][n], expected[: int(n)], rtol=1e-4)
