@@ -9,8 +9,6 @@ data-dependent initialisation) and finish with a loss like an uninterrupted run.
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
@@ -19,6 +17,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import tfnf
+from tests.killed_process import child_process, sigkill
 
 EPOCHS = 4
 
@@ -70,26 +69,16 @@ def _records(path):
 
 
 def _run(script, backup_dir, log_path, pause_after_epoch=-1, kill_when_paused=False, timeout=240):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(backup_dir), str(log_path), str(pause_after_epoch)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + timeout
-    try:
+    with child_process([script, backup_dir, log_path, pause_after_epoch]) as process:
+        deadline = time.monotonic() + timeout
         while process.poll() is None and time.monotonic() < deadline:
             if kill_when_paused and any(r["event"] == "paused" for r in _records(log_path)):
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=30)
+                sigkill(process)
                 return process.returncode, ""
             time.sleep(0.1)
         if process.poll() is None:
             raise AssertionError(f"training child did not finish within {timeout} s")
-        return process.returncode, process.communicate()[1]
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        return process.returncode, process.stderr.read()
 
 
 @pytest.mark.slow
