@@ -100,15 +100,20 @@ def alternate_rates(steps, batches, steps_per_round=30, rounds=5):
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def matmul_gflops(n=2048, seconds=3.0):
-    """Achieved float32 GFLOP/s of an `[n, n] @ [n, n]` matmul (XLA), the machine's practical peak.
+def matmul_gflops(n=2048, seconds=3.0, jit_compile=True):
+    """Achieved float32 GFLOP/s of an `[n, n] @ [n, n]` matmul, the machine's practical peak.
 
-    Counts `2 n^3` FLOPs per product; repeats for about `seconds` and returns the
-    best of five timed batches.
+    `jit_compile=True` times XLA's matmul, False TensorFlow's own kernel (oneDNN
+    on x86 CPUs). Counts `2 n^3` FLOPs per product; repeats for about `seconds`
+    and returns the best of five timed batches.
     """
     a = tf.random.stateless_normal([n, n], seed=[1, 2])
     b = tf.random.stateless_normal([n, n], seed=[3, 4])
-    product = tf.function(lambda x, y: tf.reduce_sum(x @ y), jit_compile=True)
+
+    def reduced_product(x, y):
+        return tf.reduce_sum(tf.matmul(x, y))
+
+    product = tf.function(reduced_product, jit_compile=jit_compile)
     block(product(a, b))
     single, _ = timed(product, a, b)
     repeats = max(1, int(seconds / 5 / max(single, 1e-6)))

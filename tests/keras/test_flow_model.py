@@ -164,6 +164,22 @@ def test_jit_compiled_fit_runs(make_glow, digit_images):
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+def test_generative_helpers_follow_the_models_jit_compile(make_glow, digit_images):
+    model = tfnf.FlowModel(make_glow(num_levels=1), num_bins=17)
+    model.initialize(digit_images[:256])
+    model.compile(jit_compile=False)
+    x = digit_images[:8]
+    plain = [model.log_prob(x), model.encode(x), model.sample(8, seed=3)]
+    model.compile(jit_compile=True)
+    assert model.jit_compile
+    xla = [model.log_prob(x), model.encode(x), model.sample(8, seed=3)]
+    assert {jit for _, jit in model._compiled_functions} == {False, True}
+    for a, b in zip(plain, xla):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-3)
+    z = model.encode(x)
+    np.testing.assert_allclose(model.decode(z).numpy(), x, atol=1e-3)
+
+
 def test_keras_callbacks_work(make_realnvp, moons, tmp_path):
     model = tfnf.FlowModel(make_realnvp())
     model.compile()

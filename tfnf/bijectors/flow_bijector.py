@@ -140,6 +140,22 @@ def event_sum(x, event_ndims):
     return tf.reduce_sum(x, axis=list(range(-event_ndims, 0)))
 
 
+def channel_matmul(x, matrix):
+    """`x: [..., C] @ matrix: [C, D] -> [..., D]`, as one 2-D `tf.matmul` over all leading axes.
+
+    The same product as `tf.einsum("...c,cd->...d")`, but as a plain matmul its
+    gradients are plain matmuls too on every backend (the einsum's weight
+    gradient is a slow reduction in TensorFlow's CPU kernels).
+    """
+    channels = x.shape[-1] if x.shape[-1] is not None else tf.shape(x)[-1]
+    product = tf.matmul(tf.reshape(x, [-1, channels]), matrix)
+    out_shape = tf.concat([tf.shape(x)[:-1], tf.shape(matrix)[-1:]], axis=0)
+    result = tf.reshape(product, out_shape)
+    if x.shape.rank is not None and matrix.shape[-1] is not None:
+        result.set_shape(x.shape[:-1].concatenate(matrix.shape[-1:]))
+    return result
+
+
 def check_event_shape(name, event_shape, min_rank=1, max_rank=3):
     """Validate and normalise an event shape argument to a tuple of positive ints."""
     try:

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
-from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
+from tfnf.bijectors.flow_bijector import FlowBijector, channel_matmul, check_event_shape
 
 # In LU form the diagonal of U is `sign * |s|`, with `log|s|` softly floored at `log(MIN_ABS_S)`
 # (`floored_log_abs_s`): W stays invertible whatever the optimiser does to its raw parameter.
@@ -156,7 +156,7 @@ class Invertible1x1Conv(FlowBijector):
         return tf.fill(batch_shape, sign * self._spatial_size * self._log_abs_det_w())
 
     def _mix(self, x, matrix):
-        return tf.einsum("...c,cd->...d", x, matrix)
+        return channel_matmul(x, matrix)
 
     def _forward_and_log_det(self, x):
         return self._mix(x, self.inverse_weight_matrix()), self._log_det(x, -1.0)

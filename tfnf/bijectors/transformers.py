@@ -32,8 +32,8 @@ class AffineTransformer:
         self.scale_bound = float(scale_bound)
 
     def _shift_and_log_scale(self, params):
-        shift = params[..., 0]
-        log_scale = self.scale_bound * tf.math.tanh(params[..., 1] / self.scale_bound)
+        shift, raw_log_scale = tf.unstack(params, axis=-1)  # (its gradient is a stack, cheaper than a slice's)
+        log_scale = self.scale_bound * tf.math.tanh(raw_log_scale / self.scale_bound)
         return shift, log_scale
 
     def forward(self, x, params):
@@ -51,7 +51,7 @@ class AdditiveTransformer:
     num_params = 1
 
     def forward(self, x, params):
-        return x + params[..., 0], None
+        return x + tf.squeeze(params, axis=-1), None
 
     def inverse(self, y, params):
-        return y - params[..., 0], None
+        return y - tf.squeeze(params, axis=-1), None

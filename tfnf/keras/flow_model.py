@@ -161,12 +161,25 @@ class FlowModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
 
+    def reset_metrics(self):
+        """As Keras' `reset_metrics`, in one compiled call instead of one eager assign per
+        metric variable (a saving `train_on_batch` makes on every batch)."""
+        if getattr(self, "_reset_metrics_function", None) is None:
+
+            def reset():
+                for metric in self.metrics:
+                    metric.reset_state()
+
+            self._reset_metrics_function = tf.function(reset, jit_compile=bool(self.jit_compile))
+        self._reset_metrics_function()
+
     def compile(self, optimizer=None, **kwargs):
         """As `keras.Model.compile`; the optimizer defaults to `Adam(1e-3)`. No loss is needed."""
         if optimizer is None:
             optimizer = keras.optimizers.Adam(1e-3)
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, **kwargs)
+        self._reset_metrics_function = None  # follows the new jit_compile
 
     def compile_from_config(self, config):
         config = keras.saving.deserialize_keras_object(config)
@@ -283,13 +296,15 @@ class FlowModel(keras.Model):
             loss, bpd, *gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, bpd, *gradients])
         # One global norm serves both the finiteness test (a NaN/Inf anywhere makes it
         # non-finite) and the clipping; a non-finite step is never applied (`_apply_if_finite`).
-        norm = tf.linalg.global_norm(gradients)
+        # The norm is taken over all gradients at once (one reduction, not one per variable).
+        norm = tf.norm(tf.concat([tf.reshape(g, [-1]) for g in gradients if g is not None], axis=0))
         finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
-        if self.clip_norm is not None:
-            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm, use_norm=norm)
+        scale = tf.ones([], norm.dtype)
+        if self.clip_norm is not None:  # as tf.clip_by_global_norm: g * clip / max(norm, clip)
+            scale = self.clip_norm / tf.maximum(norm, self.clip_norm)
         if replicas > 1:
-            gradients = [g / replicas for g in gradients]  # the optimizer sums them over the replicas
-        self._apply_if_finite(finite, gradients, variables)
+            scale = scale / replicas  # the optimizer sums the gradients over the replicas
+        self._apply_if_finite(finite, gradients, variables, scale)
         self.nonfinite_guard.record(finite)
         weight = tf.cast(finite, loss.dtype)
         self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
@@ -297,29 +312,33 @@ class FlowModel(keras.Model):
         self.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
         return _step_logs({m.name: m.result() for m in self.metrics})
 
-    def _apply_if_finite(self, finite, gradients, variables):
-        """Apply `gradients` only where `finite` is true (the same on every replica)."""
+    def _apply_if_finite(self, finite, gradients, variables, scale):
+        """Apply `gradients * scale` only where `finite` is true (the same on every replica).
 
-        def apply(gradients):
-            self.optimizer.apply_gradients(zip(gradients, variables))
+        The scaling happens inside the applied branch, where XLA fuses it into the
+        optimizer's update of each variable."""
+
+        def apply(gradients, scale):
+            scaled = [None if g is None else g * tf.cast(scale, g.dtype) for g in gradients]
+            self.optimizer.apply_gradients(zip(scaled, variables))
             return tf.constant(True)
 
         if not tf.distribute.has_strategy():
-            tf.cond(finite, lambda: apply(gradients), lambda: tf.constant(False))
+            tf.cond(finite, lambda: apply(gradients, scale), lambda: tf.constant(False))
             return
 
         # Under a distribution strategy the optimizer synchronises the replicas, which TensorFlow
         # allows in a `tf.cond` only from the cross-replica context.
-        def cross_replica(strategy, finite, gradients):
+        def cross_replica(strategy, finite, gradients, scale):
             finite = strategy.experimental_local_results(finite)[0]
 
             def apply_on_every_replica():
-                strategy.extended.call_for_each_replica(apply, args=(gradients,))
+                strategy.extended.call_for_each_replica(apply, args=(gradients, scale))
                 return tf.constant(True)
 
             tf.cond(finite, apply_on_every_replica, lambda: tf.constant(False))
 
-        tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients))
+        tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients, scale))
 
     def test_step(self, data):
         x, condition = self._unpack(data)
@@ -502,9 +521,12 @@ class FlowModel(keras.Model):
 
     # --- compiled helpers -----------------------------------------------------------------
     def _function(self, key, fn):
-        if key not in self._compiled_functions:
-            self._compiled_functions[key] = tf.function(fn, reduce_retracing=True)
-        return self._compiled_functions[key]
+        """`fn` as a `tf.function`, XLA-compiled when the model is (`compile(jit_compile=True)`,
+        or Keras' "auto" on a GPU), as Keras does for `predict`."""
+        jit_compile = bool(self.jit_compile)
+        if (key, jit_compile) not in self._compiled_functions:
+            self._compiled_functions[key, jit_compile] = tf.function(fn, reduce_retracing=True, jit_compile=jit_compile)
+        return self._compiled_functions[key, jit_compile]
 
     def _checked(self, x, name="x", check_range=True):
         array = check_data(x, self.event_shape, self.num_bins if check_range else None, name=name)
