@@ -180,6 +180,23 @@ def test_generative_helpers_follow_the_models_jit_compile(make_glow, digit_image
     np.testing.assert_allclose(model.decode(z).numpy(), x, atol=1e-3)
 
 
+def test_train_on_batch_checks_the_batch_and_initialises_actnorms_once(make_glow, digit_images):
+    model = tfnf.FlowModel(make_glow(num_levels=1), num_bins=17)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert model.needs_initialization
+    first = model.train_on_batch(digit_images[:128], return_dict=True)
+    assert not model.needs_initialization
+    for _ in range(3):
+        last = model.train_on_batch(digit_images[128:256], return_dict=True)
+    assert last["loss"] < first["loss"] and last["skipped_steps"] == 0.0
+    with pytest.raises(ValueError, match="pixel"):
+        model.train_on_batch(np.full((4, 8, 8, 1), 17.0, np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        model.test_on_batch(np.zeros((4, 8, 8, 2), np.float32))
+    evaluated = model.test_on_batch(digit_images[:64], return_dict=True)
+    assert np.isfinite(evaluated["loss"]) and set(evaluated) == {"loss", "bits_per_dim"}
+
+
 def test_keras_callbacks_work(make_realnvp, moons, tmp_path):
     model = tfnf.FlowModel(make_realnvp())
     model.compile()

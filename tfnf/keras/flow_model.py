@@ -357,8 +357,11 @@ class FlowModel(keras.Model):
     # --- ActNorm data-dependent initialisation -------------------------------------------
     @property
     def actnorms(self):
-        """The `ActNorm` bijectors of the flow."""
-        return [m for m in self.flow.bijector.submodules if isinstance(m, ActNorm)]
+        """The `ActNorm` bijectors of the flow (found once: walking the flow's modules is slow)."""
+        if getattr(self, "_actnorm_list", None) is None:
+            found = tuple(m for m in self.flow.bijector.submodules if isinstance(m, ActNorm))
+            object.__setattr__(self, "_actnorm_list", found)  # a plain cache, not Keras-tracked state
+        return list(self._actnorm_list)
 
     @property
     def needs_initialization(self):
@@ -518,6 +521,32 @@ class FlowModel(keras.Model):
         with input_errors_as_value_errors():
             x, y = self._validated_pair(x, y, "x")
             return super().evaluate(x, y, **kwargs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """`keras.Model.train_on_batch` on one batch `x` (and a conditional model's `y`).
+
+        The batch is checked as `fit` checks arrays (shape, dtype, pixel range;
+        non-finite values are not an error, that step is skipped), and a model
+        whose ActNorms were never initialised is initialised on it first."""
+        with input_errors_as_value_errors():
+            checked, condition = self._validated_pair(x, y, "x", check_finite=False)
+            # Once seen initialised, ActNorms stay so: skip the per-variable check on later batches.
+            if not getattr(self, "_actnorms_seen_initialized", False):
+                if self.needs_initialization:
+                    self.initialize(checked, condition if self.conditional else None)
+                self._actnorms_seen_initialized = True
+            if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
+                with self.distribute_strategy.scope():
+                    self.optimizer.build(self.trainable_variables)
+        return super().train_on_batch(
+            x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
+        )
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """`keras.Model.test_on_batch`, after checking the batch as `evaluate` does."""
+        with input_errors_as_value_errors():
+            self._validated_pair(x, y, "x")
+        return super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=return_dict)
 
     # --- compiled helpers -----------------------------------------------------------------
     def _function(self, key, fn):
