@@ -506,13 +506,17 @@ class FlowModel(keras.Model):
             if self.needs_initialization and not _restores_a_backup(callbacks):
                 # a restored backup brings its own (trained) ActNorm parameters
                 self.initialize(first, first_condition if self.conditional else None)
-        if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
-            with self.distribute_strategy.scope():  # no variables may be created inside the step's tf.cond
-                self.optimizer.build(self.trainable_variables)
+        self._build_optimizer()
         self.nonfinite_guard.reset()
         history = super().fit(x, y, callbacks=[*callbacks, self.nonfinite_guard.callback()], **kwargs)
         self.nonfinite_guard.raise_if_tripped()
         return history
+
+    def _build_optimizer(self):
+        """Create the optimizer's slots now, if not yet: no variables may be created inside the step's tf.cond."""
+        if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
+            with self.distribute_strategy.scope():
+                self.optimizer.build(self.trainable_variables)
 
     def evaluate(self, x=None, y=None, **kwargs):
         """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included).
@@ -535,9 +539,7 @@ class FlowModel(keras.Model):
                 if self.needs_initialization:
                     self.initialize(checked, condition if self.conditional else None)
                 self._actnorms_seen_initialized = True
-            if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
-                with self.distribute_strategy.scope():
-                    self.optimizer.build(self.trainable_variables)
+            self._build_optimizer()
         return super().train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
         )
