@@ -56,6 +56,10 @@ and an XLA-compiled `distribution.sample`, which separates the cost of the
 flow from the cost of `FlowModel`'s train step (its finiteness check and
 gradient clipping, metrics and Keras' `train_on_batch`) and sampling API.
 
+A last line times a second, identical `tfb.Glow` instance in the same rounds
+(an A/A control): on a shared machine two instances of one compiled step can
+differ by several percent, which bounds what the steps/s ratios can resolve.
+
 Run: `.venv/bin/python benchmarks/glow_vs_tfp.py [--budget 300] [--quick]`
 """
 
@@ -206,6 +210,7 @@ class TfpContender:
 
 CONTENDERS = {"tfnf": TfnfContender, "tfp": TfpContender}
 PLAIN = "tfnf_plain"  # timed only: compile, steps/s, memory
+TWIN = "tfp_twin"  # timed only: steps/s of a second tfb.Glow, the A/A control
 
 
 def load_digits():
@@ -317,7 +322,11 @@ def main():
     for contender in samplers.values():
         harness.block(contender.sample(SAMPLES))
     harness.block(plain.train_step(batches[0]))
-    timed_steps = {**{n: c.train_step for n, c in contenders.items()}, PLAIN: plain.train_step}
+    # Control: a second, identical tfb.Glow. Two instances of one compiled step can differ in speed
+    # (buffer placement, the machine's neighbours); their ratio is the noise floor of the ratios above.
+    twin = TfpContender(train)
+    harness.block(twin.train_step(batches[0]))
+    timed_steps = {**{n: c.train_step for n, c in contenders.items()}, PLAIN: plain.train_step, TWIN: twin.train_step}
     steps = harness.alternate_rates(timed_steps, batches, steps_per_round=30, rounds=rounds)
     sample_seconds = {n: [] for n in samplers}
     for r in range(rounds):
@@ -363,6 +372,10 @@ def main():
         memory_row(p),
     ]
     harness.print_table(["", "tfnf glow, plain step", "tfb.Glow", "tfnf / TFP"], plain_rows)
+    print(
+        f"\nControl: a second, identical tfb.Glow trained at {steps[TWIN]:.1f} steps/s, "
+        f"{harness.ratio(steps[TWIN], steps[b])} the first: the noise floor of the steps/s ratios above."
+    )
 
 
 if __name__ == "__main__":
