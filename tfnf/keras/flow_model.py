@@ -534,11 +534,8 @@ class FlowModel(keras.Model):
         whose ActNorms were never initialised is initialised on it first."""
         with input_errors_as_value_errors():
             checked, condition = self._validated_pair(x, y, "x", check_finite=False)
-            # Once seen initialised, ActNorms stay so: skip the per-variable check on later batches.
-            if not getattr(self, "_actnorms_seen_initialized", False):
-                if self.needs_initialization:
-                    self.initialize(checked, condition if self.conditional else None)
-                self._actnorms_seen_initialized = True
+            if self.needs_initialization:  # also after loading weights of a never-initialised model
+                self.initialize(checked, condition if self.conditional else None)
             self._build_optimizer()
         return super().train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
