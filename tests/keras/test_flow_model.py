@@ -197,6 +197,24 @@ def test_train_on_batch_checks_the_batch_and_initialises_actnorms_once(make_glow
     assert np.isfinite(evaluated["loss"]) and set(evaluated) == {"loss", "bits_per_dim"}
 
 
+def test_needs_initialization_follows_loaded_weights_and_reset_metrics_clears_trackers(
+    make_glow, digit_images, tmp_path
+):
+    never_initialised = tfnf.FlowModel(make_glow(num_levels=1), num_bins=17)
+    never_initialised.save_weights(tmp_path / "blank.weights.h5")
+    model = tfnf.FlowModel(make_glow(num_levels=1), num_bins=17)
+    model.compile()
+    model.train_on_batch(digit_images[:128])
+    assert not model.needs_initialization
+    assert model.loss_tracker.count.numpy() == 1
+    model.reset_metrics()
+    assert [float(v.numpy()) for m in model.metrics for v in m.variables] == [0.0] * 5
+    model.load_weights(tmp_path / "blank.weights.h5")
+    assert model.needs_initialization  # the loaded ActNorms were never initialised
+    model.train_on_batch(digit_images[:128])
+    assert not model.needs_initialization
+
+
 def test_keras_callbacks_work(make_realnvp, moons, tmp_path):
     model = tfnf.FlowModel(make_realnvp())
     model.compile()

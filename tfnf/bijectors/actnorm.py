@@ -111,6 +111,11 @@ class ActNorm(FlowBijector):
         return self._params.log_scale
 
     @property
+    def initialized_flag(self):
+        """The variable that records the initialisation: 1.0 once it has run, else 0.0."""
+        return self._params.initialized
+
+    @property
     def is_initialized(self):
         """Whether the data-dependent initialisation has run (a Python bool; eager only)."""
         return bool(self._params.initialized.numpy() > 0.5)

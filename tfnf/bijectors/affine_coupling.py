@@ -16,6 +16,8 @@ class AffineCoupling(Coupling):
 
     Args:
       scale_bound: the largest absolute log-scale (default 2.0).
+      fourier_frequencies: Fourier features of the conditioning part for the
+        default vector conditioner (see `DenseConditioner`; empty: none).
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class AffineCoupling(Coupling):
         dropout=0.0,
         scale_bound=2.0,
         context_size=None,
+        fourier_frequencies=(),
         dtype=tf.float32,
         name="affine_coupling",
     ):
@@ -43,6 +46,7 @@ class AffineCoupling(Coupling):
             hidden_channels=hidden_channels,
             dropout=dropout,
             context_size=context_size,
+            fourier_frequencies=fourier_frequencies,
             dtype=dtype,
             name=name,
             parameters=parameters,

@@ -35,8 +35,13 @@ class Conditioner(keras.layers.Layer):
     def join_context(self, x, context):
         raise NotImplementedError
 
+    def encode(self, x):
+        """Features of the conditioning part that the first layer reads (default: `x` itself)."""
+        return x
+
     def call(self, x, context=None, training=None):
         context = self.check_context(context)
+        x = self.encode(x)
         h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
         for layer in self.hidden_layers:
             h = layer(h)

@@ -58,6 +58,8 @@ class Coupling(FlowBijector):
       dropout: dropout rate inside the default conditioner (training only).
       context_size: None (unconditional), or the width `k` of the context
         `conditional_input: [batch, k]` the default conditioner also reads.
+      fourier_frequencies: Fourier features of the conditioning part for the
+        default vector conditioner (see `DenseConditioner`; empty: none).
       dtype: floating dtype (float32 or float64).
       name: bijector name.
     """
@@ -73,6 +75,7 @@ class Coupling(FlowBijector):
         hidden_channels=128,
         dropout=0.0,
         context_size=None,
+        fourier_frequencies=(),
         dtype=tf.float32,
         name="coupling",
         parameters=None,
@@ -101,6 +104,7 @@ class Coupling(FlowBijector):
                     hidden_units=hidden_units,
                     dropout=dropout,
                     context_size=context_size,
+                    fourier_frequencies=fourier_frequencies,
                     dtype=dtype.name,
                 )
         elif context_size is not None and getattr(conditioner, "context_size", None) != int(context_size):

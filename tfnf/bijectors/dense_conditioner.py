@@ -17,6 +17,13 @@ class DenseConditioner(Conditioner):
     (optionally followed by dropout while training); the last layer is
     zero-initialised so a new coupling is the identity.
 
+    With `fourier_frequencies` `(w_1, ..., w_m)` the first layer reads
+    `[x, sin(w_1 x), cos(w_1 x), ..., sin(w_m x), cos(w_m x)]`,
+    `[batch, d_cond * (2m + 1)]`, instead of `x` alone: fixed Fourier features,
+    which let a small MLP of a low-dimensional input represent the sharp,
+    many-peaked functions a multimodal density needs (an MLP fed raw
+    coordinates learns high frequencies slowly).
+
     Args:
       output_shape: shape of the transformed part, e.g. `(d_trans,)`.
       num_params: parameters per transformed element.
@@ -25,12 +32,23 @@ class DenseConditioner(Conditioner):
       dropout: dropout rate after each hidden layer (training only).
       context_size: None, or the width `k` of a context `[batch, k]` (a one-hot
         label or any vector) that is concatenated to `x_cond` at the input.
+      fourier_frequencies: angular frequencies of the Fourier features of
+        `x_cond` (empty: none); the context is never encoded.
     """
 
     def __init__(
-        self, output_shape, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, context_size=None, **kwargs
+        self,
+        output_shape,
+        num_params,
+        hidden_units=(64, 64),
+        activation="relu",
+        dropout=0.0,
+        context_size=None,
+        fourier_frequencies=(),
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        self.fourier_frequencies = tuple(float(w) for w in fourier_frequencies or ())
         self.context_size = None if context_size is None else int(context_size)
         self.target_shape = tuple(int(d) for d in output_shape)
         self.num_params = int(num_params)
@@ -60,8 +78,19 @@ class DenseConditioner(Conditioner):
             activation=self.activation,
             dropout=self.dropout,
             context_size=self.context_size,
+            fourier_frequencies=self.fourier_frequencies,
         )
         return config
+
+    def encode(self, x):
+        """`[batch, d_cond]` -> `[batch, d_cond * (2m + 1)]` (`x` as is without frequencies)."""
+        if not self.fourier_frequencies:
+            return x
+        features = [x]
+        for w in self.fourier_frequencies:
+            angle = tf.cast(w, x.dtype) * x
+            features += [tf.sin(angle), tf.cos(angle)]
+        return tf.concat(features, axis=-1)
 
     def join_context(self, x, context):
         """`[batch, d_cond]` and `[batch, k]` -> `[batch, d_cond + k]`."""

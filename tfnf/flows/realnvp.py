@@ -11,8 +11,32 @@ from tfnf.flows.flow_distribution import make_flow
 tfb = tfp.bijectors
 
 
-def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size=None):
-    """Alternating affine couplings with MLP conditioners over `(D,)` (reading a context of `context_size`, if set)."""
+# Fourier features of the conditioning part that `fourier_frequencies="auto"` gives low-dimensional vectors.
+LOW_DIMENSIONAL_FREQUENCIES = (1.0, 2.0)
+LOW_DIMENSIONAL_MAX_SIZE = 4
+
+
+def resolve_fourier_frequencies(fourier_frequencies, event_shape):
+    """The frequencies a vector flow over `event_shape` uses: `"auto"` means
+    `LOW_DIMENSIONAL_FREQUENCIES` for `D <= LOW_DIMENSIONAL_MAX_SIZE`, none above;
+    otherwise the given sequence (None or empty: none). Returns a tuple of floats."""
+    if isinstance(fourier_frequencies, str):
+        if fourier_frequencies != "auto":
+            raise ValueError(f'fourier_frequencies must be "auto" or a sequence of numbers, got {fourier_frequencies!r}')
+        if len(event_shape) == 1 and event_shape[0] <= LOW_DIMENSIONAL_MAX_SIZE:
+            return LOW_DIMENSIONAL_FREQUENCIES
+        return ()
+    frequencies = tuple(float(w) for w in fourier_frequencies or ())
+    if not all(w > 0 and w < float("inf") for w in frequencies):
+        raise ValueError(f"fourier_frequencies must be positive and finite, got {frequencies}")
+    return frequencies
+
+
+def realnvp_vector(
+    event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size=None, fourier_frequencies=()
+):
+    """Alternating affine couplings with MLP conditioners over `(D,)` (reading a context of
+    `context_size`, if set, and Fourier features of `fourier_frequencies`, if any)."""
     couplings = [
         AffineCoupling(
             event_shape,
@@ -21,6 +45,7 @@ def realnvp_vector(event_shape, num_couplings, hidden_units, mask, dropout, dtyp
             hidden_units=hidden_units,
             dropout=dropout,
             context_size=context_size,
+            fourier_frequencies=fourier_frequencies,
             dtype=dtype,
             name=f"coupling{k}",
         )
@@ -87,6 +112,7 @@ def realnvp(
     dropout=0.0,
     num_classes=None,
     context_shape=None,
+    fourier_frequencies="auto",
     dtype=tf.float32,
     name="realnvp",
 ):
@@ -94,7 +120,11 @@ def realnvp(
 
     Vectors `x: [batch, D]`: `num_couplings` affine couplings with alternating
     masks (`mask="half"` or `"alternate"`) and MLP conditioners
-    (`hidden_units`); continuous data as is.
+    (`hidden_units`); continuous data as is. For low-dimensional vectors
+    (`D <= 4`) the conditioners read Fourier features `sin(w x)`, `cos(w x)`,
+    `w in (1, 2)`, of their input besides `x` itself (`fourier_frequencies`),
+    which for 2-D densities such as a mixture of Gaussians lowers KL(p||q)
+    markedly at the same training budget; data of order-1 scale is assumed.
 
     Images `x: [batch, H, W, C]`: the multi-scale architecture of the paper
     with `num_levels` scales (default: as many as `H`, `W` allow, at most 3;
@@ -112,6 +142,9 @@ def realnvp(
       context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]` read
         by every conditioner. At most one of `num_classes`, `context_shape`;
         condition with `tfnf.flows.condition(flow, context)`.
+      fourier_frequencies: vector flows only: `"auto"` (`(1, 2)` for
+        `D <= 4`, none above), or the angular frequencies of the Fourier
+        features the conditioners read (empty or None: raw `x` only).
       dtype: float32 (default) or float64.
       name: distribution name.
     """
@@ -133,12 +166,16 @@ def realnvp(
     if len(event_shape) == 1:
         if int(num_couplings) < 1:
             raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
+        frequencies = resolve_fourier_frequencies(fourier_frequencies, event_shape)
+        config["fourier_frequencies"] = frequencies  # resolved, so a saved model rebuilds the same network
         bijector = realnvp_vector(
-            event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype, context_size
+            event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype, context_size, frequencies
         )
         return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name, context=context)
     if len(event_shape) != 3:
         raise ValueError(f"realnvp takes vectors (D,) or images (H, W, C), got event_shape={event_shape}")
+    if resolve_fourier_frequencies(fourier_frequencies, event_shape):
+        raise ValueError("fourier_frequencies applies to vector flows only; image flows use conv conditioners")
     levels = default_num_levels(event_shape) if num_levels is None else int(num_levels)
     factor = 2 ** (levels - 1)
     if levels < 1 or event_shape[0] % factor or event_shape[1] % factor:

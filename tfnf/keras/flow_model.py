@@ -31,6 +31,9 @@ DEQUANTIZATIONS = ("uniform", "variational")
 def _as_flow(flow, dtype=None):
     if isinstance(flow, dict):
         config = dict(flow["config"])
+        if flow["builder"] == "realnvp":
+            # saved before realnvp had Fourier features: its conditioners read x alone
+            config.setdefault("fourier_frequencies", ())
         return build_flow(flow["builder"], dtype=flow.get("dtype", "float32"), **config)
     if not (isinstance(flow, tfd.Distribution) and hasattr(flow, "bijector") and hasattr(flow, "distribution")):
         raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
@@ -162,15 +165,16 @@ class FlowModel(keras.Model):
         return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
 
     def reset_metrics(self):
-        """As Keras' `reset_metrics`, in one compiled call instead of one eager assign per
-        metric variable (a saving `train_on_batch` makes on every batch)."""
+        """As Keras' `reset_metrics`, in one graph call instead of one eager assign per
+        metric variable (a saving `train_on_batch` makes on every batch). Not XLA-compiled:
+        a handful of assigns gains nothing from a cluster launch."""
         if getattr(self, "_reset_metrics_function", None) is None:
 
             def reset():
                 for metric in self.metrics:
                     metric.reset_state()
 
-            self._reset_metrics_function = tf.function(reset, jit_compile=bool(self.jit_compile))
+            self._reset_metrics_function = tf.function(reset, jit_compile=False)
         self._reset_metrics_function()
 
     def compile(self, optimizer=None, **kwargs):
@@ -179,7 +183,6 @@ class FlowModel(keras.Model):
             optimizer = keras.optimizers.Adam(1e-3)
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, **kwargs)
-        self._reset_metrics_function = None  # follows the new jit_compile
 
     def compile_from_config(self, config):
         config = keras.saving.deserialize_keras_object(config)
@@ -365,8 +368,19 @@ class FlowModel(keras.Model):
 
     @property
     def needs_initialization(self):
-        """True while some ActNorm has not been initialised from data."""
-        return any(not a.is_initialized for a in self.actnorms)
+        """True while some ActNorm has not been initialised from data.
+
+        Read from the ActNorms' `initialized` variables on every call (so it
+        is right after `load_weights`), in one graph call rather than one
+        eager read per ActNorm: `train_on_batch` asks on every batch."""
+        actnorms = self.actnorms
+        if not actnorms:
+            return False
+        if getattr(self, "_initialized_flags_function", None) is None:
+            flags = [a.initialized_flag for a in actnorms]
+            function = tf.function(lambda: tf.reduce_min(tf.stack([tf.cast(f, tf.float32) for f in flags])))
+            object.__setattr__(self, "_initialized_flags_function", function)  # a cache, not Keras state
+        return bool(self._initialized_flags_function().numpy() < 0.5)
 
     def initialize(self, batch, condition=None):
         """Initialise every not-yet-initialised ActNorm from `batch` (data units).
