@@ -2,16 +2,20 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import tfnf
 from tests.bijectors.cases import randomize
 
 
-def test_realnvp_2d_integrates_to_one():
+@pytest.mark.parametrize("fourier_frequencies, scale", [((), 0.3), ("auto", 0.2)])
+def test_realnvp_2d_integrates_to_one(fourier_frequencies, scale):
     keras.utils.set_random_seed(0)  # an initialisation whose mass lies within the grid (checked below)
-    flow = tfnf.flows.realnvp((2,), num_couplings=6, hidden_units=(16, 16), dtype=tf.float64)
-    randomize(flow, seed=3, scale=0.3)
+    flow = tfnf.flows.realnvp(
+        (2,), num_couplings=6, hidden_units=(16, 16), fourier_frequencies=fourier_frequencies, dtype=tf.float64
+    )
+    randomize(flow, seed=3, scale=scale)
     axis = np.linspace(-10.0, 10.0, 1001)
     xx, yy = np.meshgrid(axis, axis)
     grid = tf.constant(np.stack([xx.ravel(), yy.ravel()], 1))
