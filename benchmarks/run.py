@@ -5,8 +5,8 @@
 A full run takes about 100 minutes on 2 CPU cores: exactness (~1 minute), digits
 bits/dim (3 x 5 minutes of training), uniform vs variational dequantisation
 (2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
-of training plus compilation, ~13 minutes), RealNVP against tfb.RealNVP
-(~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
+of training plus compilation, ~13 minutes), the Glow step's breakdown (~5 minutes),
+RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
 minutes) and MAF against IAF (~1 minute). `--quick` shortens every budget.
 Results of a run are kept in benchmarks/RESULTS.md.
 """
@@ -23,6 +23,7 @@ SCRIPTS = [
     "digits_dequantization.py",
     "eight_gaussians_kl.py",
     "glow_vs_tfp.py",
+    "glow_step_breakdown.py",
     "realnvp_vs_tfp.py",
     "glow_scaling.py",
     "nsf_vs_realnvp.py",

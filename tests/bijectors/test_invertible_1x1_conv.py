@@ -19,7 +19,9 @@ def test_starts_as_a_rotation(lu_decomposed):
 
 def test_lu_diagonal_is_floored_away_from_zero():
     conv = Invertible1x1Conv((3, 3, 4), seed=1, dtype=tf.float64)
-    conv._params.log_abs_s.assign(np.array([-1e3, -50.0, 0.0, 2.0]))  # what a diverging optimiser might do
+    packed = conv._params.lower_upper.numpy()
+    np.fill_diagonal(packed, [-1e3, -50.0, 0.0, 2.0])  # raw log|s| as a diverging optimiser might leave it
+    conv._params.lower_upper.assign(packed)
     w = conv.weight_matrix().numpy()
     abs_s = np.abs(np.diag(np.linalg.qr(w)[1]))  # |det W| = prod |s| is kept, W stays invertible
     assert np.isfinite(np.linalg.cond(w)) and np.prod(abs_s) >= MIN_ABS_S**2 * 0.999
@@ -29,3 +31,18 @@ def test_lu_diagonal_is_floored_away_from_zero():
     log_det = float(conv.inverse_log_det_jacobian(tf.constant(y.numpy()), event_ndims=3)[0])
     np.testing.assert_allclose(log_det, 9 * np.log(abs(np.linalg.det(w))), rtol=1e-10)
     assert log_det >= 9 * (2 * np.log(MIN_ABS_S) + 0.0 + 2.0) - 1e-6
+
+
+def test_lu_form_trains_one_packed_matrix_that_reassembles_w():
+    conv = Invertible1x1Conv((2, 2, 4), seed=5, dtype=tf.float64)
+    layer = conv.keras_layers[0]
+    assert [v.name for v in layer.trainable_weights] == ["lower_upper"]
+    rng = np.random.default_rng(6)
+    packed = rng.normal(size=(4, 4))
+    layer.lower_upper.assign(packed)
+    p, sign = layer.permutation.numpy(), layer.sign_s.numpy()
+    lower = np.tril(packed, -1) + np.eye(4)
+    log_abs_s = np.log(MIN_ABS_S) + np.logaddexp(0.0, np.diag(packed) - np.log(MIN_ABS_S))
+    upper = np.triu(packed, 1) + np.diag(sign * np.exp(log_abs_s))
+    np.testing.assert_allclose(conv.weight_matrix().numpy(), p @ lower @ upper, rtol=1e-12)
+    np.testing.assert_allclose(conv.inverse_weight_matrix().numpy() @ (p @ lower @ upper), np.eye(4), atol=1e-10)

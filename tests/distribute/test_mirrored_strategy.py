@@ -43,14 +43,14 @@ CHILD = textwrap.dedent(
         record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batch_losses.append(float(logs["loss"])))
         history = model.fit(x, batch_size=64, epochs=3, shuffle=False, callbacks=[record], verbose=0)
         actnorms = {
-            a.name: [np.asarray(v.numpy()).tolist() for v in strategy.experimental_local_results(a.loc.value)]
+            a.name: [np.asarray(v.numpy()).tolist() for v in strategy.experimental_local_results(a.variable.value)]
             for a in model.actnorms
         }
         model.init_batch_size = 64  # fit's up-front check reads the clean first batch only
         skipped = model.fit(tf.data.Dataset.from_tensor_slices(bad).batch(64), epochs=1, verbose=0)
         return {
             "replicas": strategy.num_replicas_in_sync,
-            "variable_type": type(model.actnorms[0].loc.value).__name__,
+            "variable_type": type(model.actnorms[0].variable.value).__name__,
             "epoch_losses": history.history["loss"],
             "batch_losses": batch_losses,
             "actnorms": actnorms,

@@ -27,7 +27,7 @@ def expected_parameter_count(flow, hidden):
             total += 2 * module.event_shape_in[-1]
         elif isinstance(module, Invertible1x1Conv):
             c = module.event_shape_in[-1]
-            total += 2 * c * c + c  # lower, upper, log|s| (permutation and signs are fixed)
+            total += c * c  # L below, U above, raw log|s| on the diagonal of one matrix (P, signs fixed)
         elif isinstance(module, Coupling):
             c_in = module.conditioner.hidden_channels
             cond = module._mask.conditioner_input_shape[-1]

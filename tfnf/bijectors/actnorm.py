@@ -15,7 +15,9 @@ _INIT_STATE = threading.local()
 
 @keras.saving.register_keras_serializable(package="tfnf")
 class ActNormParameters(keras.layers.Layer):
-    """The weights of one `ActNorm`: `loc: [C]`, `log_scale: [C]`, `initialized: []`.
+    """The weights of one `ActNorm`: `loc_and_log_scale: [2, C]` (row 0 `loc`, row 1
+    `log_scale`: one trainable variable rather than two, as the optimiser's update
+    costs per variable) and `initialized: []`.
 
     `initialized` is a non-trainable 0/1 weight, so it is saved and restored with
     the others and a reloaded model never re-initialises.
@@ -24,10 +26,21 @@ class ActNormParameters(keras.layers.Layer):
     def __init__(self, num_channels, **kwargs):
         super().__init__(**kwargs)
         self.num_channels = int(num_channels)
-        self.loc = self.add_weight(shape=(self.num_channels,), initializer="zeros", name="loc")
-        self.log_scale = self.add_weight(shape=(self.num_channels,), initializer="zeros", name="log_scale")
+        self.loc_and_log_scale = self.add_weight(
+            shape=(2, self.num_channels), initializer="zeros", name="loc_and_log_scale"
+        )
         self.initialized = self.add_weight(shape=(), initializer="zeros", trainable=False, name="initialized")
         self.built = True
+
+    @property
+    def loc(self):
+        """`[C]`, a tensor read from `loc_and_log_scale`."""
+        return tf.convert_to_tensor(self.loc_and_log_scale)[0]
+
+    @property
+    def log_scale(self):
+        """`[C]`, a tensor read from `loc_and_log_scale`."""
+        return tf.convert_to_tensor(self.loc_and_log_scale)[1]
 
     def call(self, x):
         return x
@@ -104,11 +117,18 @@ class ActNorm(FlowBijector):
 
     @property
     def loc(self):
+        """The current `loc: [C]` (a tensor)."""
         return self._params.loc
 
     @property
     def log_scale(self):
+        """The current `log_scale: [C]` (a tensor)."""
         return self._params.log_scale
+
+    @property
+    def variable(self):
+        """The trainable `[2, C]` variable holding `loc` (row 0) and `log_scale` (row 1)."""
+        return self._params.loc_and_log_scale
 
     @property
     def initialized_flag(self):
@@ -120,14 +140,19 @@ class ActNorm(FlowBijector):
         """Whether the data-dependent initialisation has run (a Python bool; eager only)."""
         return bool(self._params.initialized.numpy() > 0.5)
 
-    def _log_det(self, x):
-        value = self._spatial_size * tf.reduce_sum(self._params.log_scale)
+    def _log_det(self, x, log_scale):
+        value = self._spatial_size * tf.reduce_sum(log_scale)
         batch_shape = tf.shape(x)[: x.shape.rank - len(self.event_shape_in)]
         return tf.fill(batch_shape, value)
 
+    def _loc_and_log_scale(self):
+        packed = tf.convert_to_tensor(self._params.loc_and_log_scale)
+        return packed[0], packed[1]
+
     def _forward_and_log_det(self, x):
-        y = x * tf.math.exp(self._params.log_scale) + self._params.loc
-        return y, self._log_det(x)
+        loc, log_scale = self._loc_and_log_scale()
+        y = x * tf.math.exp(log_scale) + loc
+        return y, self._log_det(x, log_scale)
 
     def _maybe_initialize(self, y):
         if not getattr(_INIT_STATE, "active", False) or not tf.executing_eagerly() or self.is_initialized:
@@ -138,11 +163,12 @@ class ActNorm(FlowBijector):
             raise ValueError("ActNorm initialisation batch contains NaN or Inf")
         mean = values.mean(axis=axes)
         std = values.std(axis=axes)
-        self._params.loc.assign(mean.astype(self.dtype.as_numpy_dtype))
-        self._params.log_scale.assign(np.log(np.maximum(std, 1e-6)).astype(self.dtype.as_numpy_dtype))
+        packed = np.stack([mean, np.log(np.maximum(std, 1e-6))])
+        self._params.loc_and_log_scale.assign(packed.astype(self.dtype.as_numpy_dtype))
         self._params.initialized.assign(1.0)
 
     def _inverse_and_log_det(self, y):
         self._maybe_initialize(y)
-        x = (y - self._params.loc) * tf.math.exp(-self._params.log_scale)
-        return x, -self._log_det(y)
+        loc, log_scale = self._loc_and_log_scale()
+        x = (y - loc) * tf.math.exp(-log_scale)
+        return x, -self._log_det(y, log_scale)

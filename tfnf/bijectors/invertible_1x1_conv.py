@@ -44,10 +44,11 @@ class Invertible1x1ConvParameters(keras.layers.Layer):
     """The weights of one `Invertible1x1Conv` over `C` channels.
 
     LU form (`lu_decomposed=True`): `W = P @ L @ (U + diag(sign * |s|))` with a
-    fixed permutation `P` and fixed signs (non-trainable), trainable
-    strictly-lower `L` (unit diagonal implied), strictly-upper `U` and `log_abs_s`,
-    the raw parameter of `log|s| = floored_log_abs_s(log_abs_s)`, which keeps
-    `|s| >= MIN_ABS_S`.
+    fixed permutation `P` and fixed signs (non-trainable) and one trainable
+    `lower_upper: [C, C]` that packs the strictly-lower `L` (unit diagonal
+    implied), the strictly-upper `U` and, on its diagonal, the raw parameter of
+    `log|s| = floored_log_abs_s(diag)`, which keeps `|s| >= MIN_ABS_S`. One
+    variable rather than three: the optimiser's update costs per variable.
     Plain form: one trainable `W: [C, C]`. Both start from a random rotation.
     """
 
@@ -71,11 +72,8 @@ class Invertible1x1ConvParameters(keras.layers.Layer):
             self.sign_s = self.add_weight(
                 shape=(c,), initializer=constant(np.sign(s)), trainable=False, name="sign_s"
             )
-            self.lower = self.add_weight(shape=(c, c), initializer=constant(np.tril(lower, -1)), name="lower")
-            self.upper = self.add_weight(shape=(c, c), initializer=constant(np.triu(upper, 1)), name="upper")
-            self.log_abs_s = self.add_weight(
-                shape=(c,), initializer=constant(raw_log_abs_s(np.log(np.abs(s)))), name="log_abs_s"
-            )
+            packed = np.tril(lower, -1) + np.triu(upper, 1) + np.diag(raw_log_abs_s(np.log(np.abs(s))))
+            self.lower_upper = self.add_weight(shape=(c, c), initializer=constant(packed), name="lower_upper")
         else:
             self.kernel = self.add_weight(shape=(c, c), initializer=constant(w0), name="kernel")
         self.built = True
@@ -120,13 +118,16 @@ class Invertible1x1Conv(FlowBijector):
     def keras_layers(self):
         return [self._params]
 
+    def _log_abs_s(self):
+        """`log|s|: [C]`, floored, from the diagonal of the packed LU parameter."""
+        return floored_log_abs_s(tf.linalg.diag_part(self._params.lower_upper))
+
     def _lu_factors(self):
         p = self._params
-        c = p.num_channels
-        eye = tf.eye(c, dtype=self.dtype)
-        lower = tf.linalg.band_part(p.lower, -1, 0) - tf.linalg.band_part(p.lower, 0, 0) + eye
-        upper = tf.linalg.band_part(p.upper, 0, -1) - tf.linalg.band_part(p.upper, 0, 0)
-        upper = upper + tf.linalg.diag(p.sign_s * tf.math.exp(floored_log_abs_s(p.log_abs_s)))
+        packed = tf.convert_to_tensor(p.lower_upper)
+        ones = tf.ones([p.num_channels], dtype=self.dtype)
+        lower = tf.linalg.set_diag(tf.linalg.band_part(packed, -1, 0), ones)
+        upper = tf.linalg.set_diag(tf.linalg.band_part(packed, 0, -1), p.sign_s * tf.math.exp(self._log_abs_s()))
         return p.permutation, lower, upper
 
     def weight_matrix(self):
@@ -148,7 +149,7 @@ class Invertible1x1Conv(FlowBijector):
 
     def _log_abs_det_w(self):
         if self._params.lu_decomposed:
-            return tf.reduce_sum(floored_log_abs_s(self._params.log_abs_s))
+            return tf.reduce_sum(self._log_abs_s())
         return tf.linalg.slogdet(self._params.kernel)[1]
 
     def _log_det(self, x, sign):
