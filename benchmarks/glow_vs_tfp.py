@@ -29,8 +29,10 @@ batches.
 Where the architectures differ (parameter counts are printed):
 * coupling scale: tfnf `exp(2 tanh(h / 2))`, TFP `sigmoid(h + 2)` (Glow's);
 * hidden conv initialisation: Keras' default Glorot uniform (tfnf) vs He normal (TFP);
-* 1x1 conv: tfnf keeps a fixed permutation and signs with trainable `L`, `U`,
-  `log|s|`; TFP trains a packed LU matrix (`tfb.ScaleMatvecLU`);
+* 1x1 conv: both train one packed LU matrix beside a fixed permutation; tfnf's
+  diagonal holds the raw `log|s|` (floored, fixed signs), TFP's (`tfb.ScaleMatvecLU`)
+  `s` itself; tfnf's ActNorm packs `loc` and `log_scale` in one variable, TFP's
+  keeps two (130 and 146 trainable variables);
 * ActNorm initialisation: tfnf from 512 training images, TFP from the first batch;
 * tfnf's learned prior conditions the factored half on the kept half at every
   level; TFP's exit bijector does the same;

@@ -2,7 +2,7 @@
 
     make bench        # or: .venv/bin/python benchmarks/run.py [--quick] [--only glow_vs_tfp.py ...]
 
-A full run takes about 100 minutes on 2 CPU cores: exactness (~1 minute), digits
+A full run takes about 105 minutes on 2 CPU cores: exactness (~1 minute), digits
 bits/dim (3 x 5 minutes of training), uniform vs variational dequantisation
 (2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
 of training plus compilation, ~13 minutes), the Glow step's breakdown (~5 minutes),
