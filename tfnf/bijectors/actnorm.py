@@ -32,16 +32,6 @@ class ActNormParameters(keras.layers.Layer):
         self.initialized = self.add_weight(shape=(), initializer="zeros", trainable=False, name="initialized")
         self.built = True
 
-    @property
-    def loc(self):
-        """`[C]`, a tensor read from `loc_and_log_scale`."""
-        return tf.convert_to_tensor(self.loc_and_log_scale)[0]
-
-    @property
-    def log_scale(self):
-        """`[C]`, a tensor read from `loc_and_log_scale`."""
-        return tf.convert_to_tensor(self.loc_and_log_scale)[1]
-
     def call(self, x):
         return x
 
@@ -118,12 +108,12 @@ class ActNorm(FlowBijector):
     @property
     def loc(self):
         """The current `loc: [C]` (a tensor)."""
-        return self._params.loc
+        return self._loc_and_log_scale()[0]
 
     @property
     def log_scale(self):
         """The current `log_scale: [C]` (a tensor)."""
-        return self._params.log_scale
+        return self._loc_and_log_scale()[1]
 
     @property
     def variable(self):
