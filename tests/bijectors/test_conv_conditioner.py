@@ -1,4 +1,4 @@
-"""The conv conditioner's matmul forms of its convolutions agree with Keras' `Conv2D`."""
+"""The conv conditioner's matmul forms of its convolutions agree with the layers they stand for."""
 
 import keras
 import numpy as np
@@ -6,21 +6,28 @@ import pytest
 import tensorflow as tf
 
 from tfnf.bijectors.conv_conditioner import ConvConditioner, apply_conv, conv3x3_by_patches, conv3x3_by_taps
+from tfnf.bijectors.packed_conv2d import PackedConv2D
 
 
-def random_conv(filters, kernel_size, channels_in, seed):
+def random_conv(filters, kernel_size, channels_in, seed, packed=False):
+    rng = np.random.default_rng(seed)
+    if packed:
+        layer = PackedConv2D(filters, kernel_size, activation="relu", dtype="float64")
+        layer.build((None, 4, 4, channels_in))
+        layer.kernel_and_bias.assign(rng.normal(size=layer.kernel_and_bias.shape))
+        return layer
     layer = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu", dtype="float64")
     layer.build((None, 4, 4, channels_in))
-    rng = np.random.default_rng(seed)
     layer.kernel.assign(rng.normal(size=layer.kernel.shape))
     layer.bias.assign(rng.normal(size=layer.bias.shape))
     return layer
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["Conv2D", "PackedConv2D"])
 @pytest.mark.parametrize("height, width", [(1, 1), (1, 2), (2, 2), (2, 4), (4, 4), (8, 8)])
 @pytest.mark.parametrize("kernel_size, channels_in, filters", [(3, 2, 7), (3, 7, 2), (1, 5, 6)])
-def test_apply_conv_matches_keras_conv2d(height, width, kernel_size, channels_in, filters):
-    layer = random_conv(filters, kernel_size, channels_in, seed=height * 10 + width)
+def test_apply_conv_matches_the_layer(height, width, kernel_size, channels_in, filters, packed):
+    layer = random_conv(filters, kernel_size, channels_in, seed=height * 10 + width, packed=packed)
     x = tf.constant(np.random.default_rng(1).normal(size=(3, height, width, channels_in)))
     np.testing.assert_allclose(apply_conv(layer, x).numpy(), layer(x).numpy(), rtol=1e-10, atol=1e-10)
 
@@ -58,8 +65,16 @@ def test_conditioner_is_jit_compilable_on_small_maps():
     x = tf.random.stateless_normal([5, 2, 2, 4], seed=[1, 2])
     conditioner(x)
     for layer in conditioner.hidden_layers + [conditioner.output_layer]:
-        layer.kernel.assign(tf.random.stateless_normal(layer.kernel.shape, seed=[3, 4]))
+        layer.kernel_and_bias.assign(tf.random.stateless_normal(layer.kernel_and_bias.shape, seed=[3, 4]))
     eager = conditioner(x).numpy()
     compiled = tf.function(conditioner, jit_compile=True)(x).numpy()
     assert eager.shape == (5, 2, 2, 4, 2)
     np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-5)
+
+
+def test_conditioner_trains_one_variable_per_convolution():
+    conditioner = ConvConditioner(4, 2, hidden_channels=8, dtype="float32")
+    conditioner(tf.zeros([1, 2, 2, 3]))
+    shapes = sorted(tuple(v.shape) for v in conditioner.trainable_variables)
+    assert shapes == sorted([(3 * 3 * 3 + 1, 8), (1 * 1 * 8 + 1, 8), (3 * 3 * 8 + 1, 8)])
+    np.testing.assert_array_equal(conditioner.output_layer.kernel_and_bias.numpy(), 0.0)  # starts at the identity

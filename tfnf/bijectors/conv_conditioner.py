@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 from tfnf.bijectors.flow_bijector import channel_matmul
+from tfnf.bijectors.packed_conv2d import PackedConv2D
 
 # A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as one
 # matmul: about 1.3x faster training steps for Glow on 8x8 digits on CPU, where
@@ -47,7 +48,9 @@ def conv3x3_by_taps(x, kernel):
 
 
 def apply_conv(layer, x):
-    """`layer(x)` for a stride-1, `"same"`-padded Keras `Conv2D`, with the layer's own weights.
+    """`layer(x)` for a stride-1, `"same"`-padded convolution layer (`PackedConv2D`, or Keras'
+    `Conv2D`: anything with `kernel_size`, `kernel`, `bias`, `use_bias` and `activation`),
+    with the layer's own weights.
 
     A 1x1 convolution is computed as a matmul over channels (its kernel
     gradient is then one matmul too, with no transposes). A 3x3 convolution
@@ -86,9 +89,10 @@ class ConvConditioner(Conditioner):
     (dropout after each ReLU while training). With `hidden_channels=None` it is
     the single zero-initialised conv3x3 that Glow uses for its learned prior.
 
-    The 1x1 convolution, and the 3x3 ones on feature maps of at most
-    `SMALL_FEATURE_MAP` pixels, run as matmuls (`apply_conv`): the same map with
-    the same weights, faster on CPU.
+    Each convolution is a `PackedConv2D` (kernel and bias in one variable: half
+    the optimizer updates per step). The 1x1 convolution, and the 3x3 ones on
+    feature maps of at most `SMALL_FEATURE_MAP` pixels, run as matmuls
+    (`apply_conv`): the same map with the same weights, faster on CPU.
 
     Args:
       out_channels: channels of the transformed part.
@@ -112,18 +116,12 @@ class ConvConditioner(Conditioner):
             self.hidden_layers = []
         else:
             self.hidden_layers = [
-                keras.layers.Conv2D(self.hidden_channels, 3, padding="same", activation="relu", dtype=policy, name="conv_in"),
-                keras.layers.Conv2D(self.hidden_channels, 1, padding="same", activation="relu", dtype=policy, name="conv_mid"),
+                PackedConv2D(self.hidden_channels, 3, activation="relu", dtype=policy, name="conv_in"),
+                PackedConv2D(self.hidden_channels, 1, activation="relu", dtype=policy, name="conv_mid"),
             ]
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=policy) if self.dropout else None
-        self.output_layer = keras.layers.Conv2D(
-            self.out_channels * self.num_params,
-            3,
-            padding="same",
-            kernel_initializer="zeros",
-            bias_initializer="zeros",
-            dtype=policy,
-            name="conv_out",
+        self.output_layer = PackedConv2D(
+            self.out_channels * self.num_params, 3, zero_initialized=True, dtype=policy, name="conv_out"
         )
         self.param_shape = (self.out_channels, self.num_params)
 
