@@ -166,16 +166,23 @@ class FlowModel(keras.Model):
 
     def reset_metrics(self):
         """As Keras' `reset_metrics`, in one graph call instead of one eager assign per
-        metric variable (a saving `train_on_batch` makes on every batch). Not XLA-compiled:
-        a handful of assigns gains nothing from a cluster launch."""
-        if getattr(self, "_reset_metrics_function", None) is None:
+        metric variable. Not XLA-compiled: a handful of assigns gains nothing from a
+        cluster launch. Inside `train_on_batch` it does nothing: that call has already
+        reset the metrics, in the same graph call that read the ActNorm flags."""
+        if getattr(self, "_metrics_reset_for_this_batch", False):
+            return
+        self._plain_graph_call("reset_metrics", self._reset_metric_states)()
 
-            def reset():
-                for metric in self.metrics:
-                    metric.reset_state()
+    def _reset_metric_states(self):
+        for metric in self.metrics:
+            metric.reset_state()
 
-            self._reset_metrics_function = tf.function(reset, jit_compile=False)
-        self._reset_metrics_function()
+    def _plain_graph_call(self, key, fn):
+        """`fn` as a cached, non-XLA `tf.function` (a cache, not Keras-tracked state)."""
+        cache = self.__dict__.setdefault("_plain_graph_calls", {})
+        if key not in cache:
+            cache[key] = tf.function(fn, jit_compile=False)
+        return cache[key]
 
     def compile(self, optimizer=None, **kwargs):
         """As `keras.Model.compile`; the optimizer defaults to `Adam(1e-3)`. No loss is needed."""
@@ -183,6 +190,8 @@ class FlowModel(keras.Model):
             optimizer = keras.optimizers.Adam(1e-3)
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, **kwargs)
+        for key in [key for key in self._compiled_functions if key[0] == "train_on_batch"]:
+            del self._compiled_functions[key]  # it was traced with the previous optimizer
 
     def compile_from_config(self, config):
         config = keras.saving.deserialize_keras_object(config)
@@ -285,6 +294,10 @@ class FlowModel(keras.Model):
         return nll, nll / (self.num_dims * math.log(2.0))
 
     def train_step(self, data):
+        return self._train_step(data)
+
+    def _train_step(self, data, ready=None):
+        """Keras' train step; with `ready` (a boolean scalar) the update is applied only where it is true."""
         x, condition = self._unpack(data)
         with tf.GradientTape() as tape:
             log_prob = self(x, training=True, condition=condition)
@@ -307,7 +320,7 @@ class FlowModel(keras.Model):
             scale = self.clip_norm / tf.maximum(norm, self.clip_norm)
         if replicas > 1:
             scale = scale / replicas  # the optimizer sums the gradients over the replicas
-        self._apply_if_finite(finite, gradients, variables, scale)
+        self._apply_if_finite(finite if ready is None else tf.logical_and(finite, ready), gradients, variables, scale)
         self.nonfinite_guard.record(finite)
         weight = tf.cast(finite, loss.dtype)
         self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
@@ -372,15 +385,23 @@ class FlowModel(keras.Model):
 
         Read from the ActNorms' `initialized` variables on every call (so it
         is right after `load_weights`), in one graph call rather than one
-        eager read per ActNorm: `train_on_batch` asks on every batch."""
-        actnorms = self.actnorms
-        if not actnorms:
-            return False
-        if getattr(self, "_initialized_flags_function", None) is None:
-            flags = [a.initialized_flag for a in actnorms]
-            function = tf.function(lambda: tf.reduce_min(tf.stack([tf.cast(f, tf.float32) for f in flags])))
-            object.__setattr__(self, "_initialized_flags_function", function)  # a cache, not Keras state
-        return bool(self._initialized_flags_function().numpy() < 0.5)
+        eager read per ActNorm. `train_on_batch` asks on every batch, in the
+        graph call that also resets the metrics."""
+        return bool(self._plain_graph_call("needs_initialization", self._any_actnorm_uninitialized)().numpy())
+
+    def _any_actnorm_uninitialized(self):
+        """Graph-side: a boolean scalar, true while some ActNorm flag is unset."""
+        flags = [a.initialized_flag for a in self.actnorms]  # 1.0 once initialised, else 0.0
+        return tf.reduce_any(tf.stack([f < 0.5 for f in flags])) if flags else tf.constant(False)
+
+    def _reset_metrics_and_check_initialization(self):
+        """`reset_metrics()` and `needs_initialization`, in one graph call (`train_on_batch` does both per batch)."""
+
+        def reset_and_check():
+            self._reset_metric_states()
+            return self._any_actnorm_uninitialized()
+
+        return bool(self._plain_graph_call("reset_and_check", reset_and_check)().numpy())
 
     def initialize(self, batch, condition=None):
         """Initialise every not-yet-initialised ActNorm from `batch` (data units).
@@ -543,17 +564,65 @@ class FlowModel(keras.Model):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """`keras.Model.train_on_batch` on one batch `x` (and a conditional model's `y`).
 
-        The batch is checked as `fit` checks arrays (shape, dtype, pixel range;
-        non-finite values are not an error, that step is skipped), and a model
-        whose ActNorms were never initialised is initialised on it first."""
+        The batch is checked as `fit` checks arrays (shape, dtype, NaN/Inf, pixel
+        range: `ValueError`), and a model whose ActNorms were never initialised
+        is initialised on it first. A step whose loss or gradient is nonetheless
+        not finite is skipped and reported in `skipped_steps`. The returned
+        metrics are this batch's alone, as Keras returns them (a list in the
+        order of `metrics_names`, or a dict with `return_dict=True`).
+
+        Without a distribution strategy, sample or class weights, the metric
+        reset, the ActNorm check and the step are one compiled call (Keras'
+        own `train_on_batch` makes two); otherwise it is Keras' `train_on_batch`.
+        """
         with input_errors_as_value_errors():
             checked, condition = self._validated_pair(x, y, "x", check_finite=False)
-            if self.needs_initialization:  # also after loading weights of a never-initialised model
-                self.initialize(checked, condition if self.conditional else None)
+            condition = condition if self.conditional else None
+            single_call = self._single_call_train_on_batch(sample_weight, class_weight)
+            if not single_call and self._reset_metrics_and_check_initialization():
+                self.initialize(checked, condition)  # also after loading a never-initialised model
             self._build_optimizer()
-        return super().train_on_batch(
-            x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
+        if not single_call:
+            return self._keras_train_on_batch(x, y, sample_weight, class_weight, return_dict)
+        step = self._function("train_on_batch", self._train_one_batch)
+        args = (checked,) if condition is None else (checked, condition)
+        logs, ready = step(*args)
+        if not bool(ready.numpy()):  # ActNorms never initialised (or loaded so): nothing was applied
+            self.initialize(checked, condition)
+            logs, ready = step(*args)
+        logs = {name: float(value.numpy()) for name, value in logs.items()}
+        if return_dict:
+            return logs
+        return [logs[m.name] for m in self.metrics]
+
+    def _single_call_train_on_batch(self, sample_weight, class_weight):
+        return (
+            getattr(self, "compiled", False)
+            and not self.run_eagerly
+            and sample_weight is None
+            and class_weight is None
+            and not tf.distribute.has_strategy()
+            and self.distribute_strategy is tf.distribute.get_strategy()
         )
+
+    def _train_one_batch(self, x, condition=None):
+        """Compiled: reset the metrics, train on `x` if every ActNorm is initialised.
+
+        Returns `(logs, ready)`; with `ready` false no update was applied."""
+        ready = tf.logical_not(self._any_actnorm_uninitialized())
+        self._reset_metric_states()
+        data = (x,) if condition is None else (x, condition)
+        return self._train_step(data, ready=ready), ready
+
+    def _keras_train_on_batch(self, x, y, sample_weight, class_weight, return_dict):
+        """Keras' `train_on_batch`, without its metric reset (done with the ActNorm check)."""
+        object.__setattr__(self, "_metrics_reset_for_this_batch", True)  # Keras' own reset is then skipped
+        try:
+            return super().train_on_batch(
+                x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
+            )
+        finally:
+            object.__setattr__(self, "_metrics_reset_for_this_batch", False)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """`keras.Model.test_on_batch`, after checking the batch as `evaluate` does."""
