@@ -167,22 +167,12 @@ class FlowModel(keras.Model):
     def reset_metrics(self):
         """As Keras' `reset_metrics`, in one graph call instead of one eager assign per
         metric variable. Not XLA-compiled: a handful of assigns gains nothing from a
-        cluster launch. Inside `train_on_batch` it does nothing: that call has already
-        reset the metrics, in the same graph call that read the ActNorm flags."""
-        if getattr(self, "_metrics_reset_for_this_batch", False):
-            return
-        self._plain_graph_call("reset_metrics", self._reset_metric_states)()
+        cluster launch."""
+        self._function("reset_metrics", self._reset_metric_states, jit_compile=False)()
 
     def _reset_metric_states(self):
         for metric in self.metrics:
             metric.reset_state()
-
-    def _plain_graph_call(self, key, fn):
-        """`fn` as a cached, non-XLA `tf.function` (a cache, not Keras-tracked state)."""
-        cache = self.__dict__.setdefault("_plain_graph_calls", {})
-        if key not in cache:
-            cache[key] = tf.function(fn, jit_compile=False)
-        return cache[key]
 
     def compile(self, optimizer=None, **kwargs):
         """As `keras.Model.compile`; the optimizer defaults to `Adam(1e-3)`. No loss is needed."""
@@ -385,23 +375,15 @@ class FlowModel(keras.Model):
 
         Read from the ActNorms' `initialized` variables on every call (so it
         is right after `load_weights`), in one graph call rather than one
-        eager read per ActNorm. `train_on_batch` asks on every batch, in the
-        graph call that also resets the metrics."""
-        return bool(self._plain_graph_call("needs_initialization", self._any_actnorm_uninitialized)().numpy())
+        eager read per ActNorm. (`train_on_batch` reads the flags inside its
+        own compiled call.)"""
+        check = self._function("needs_initialization", self._any_actnorm_uninitialized, jit_compile=False)
+        return bool(check().numpy())
 
     def _any_actnorm_uninitialized(self):
         """Graph-side: a boolean scalar, true while some ActNorm flag is unset."""
         flags = [a.initialized_flag for a in self.actnorms]  # 1.0 once initialised, else 0.0
         return tf.reduce_any(tf.stack([f < 0.5 for f in flags])) if flags else tf.constant(False)
-
-    def _reset_metrics_and_check_initialization(self):
-        """`reset_metrics()` and `needs_initialization`, in one graph call (`train_on_batch` does both per batch)."""
-
-        def reset_and_check():
-            self._reset_metric_states()
-            return self._any_actnorm_uninitialized()
-
-        return bool(self._plain_graph_call("reset_and_check", reset_and_check)().numpy())
 
     def initialize(self, batch, condition=None):
         """Initialise every not-yet-initialised ActNorm from `batch` (data units).
@@ -579,11 +561,13 @@ class FlowModel(keras.Model):
             checked, condition = self._validated_pair(x, y, "x", check_finite=False)
             condition = condition if self.conditional else None
             single_call = self._single_call_train_on_batch(sample_weight, class_weight)
-            if not single_call and self._reset_metrics_and_check_initialization():
-                self.initialize(checked, condition)  # also after loading a never-initialised model
+            if not single_call and self.needs_initialization:  # also after loading a never-initialised model
+                self.initialize(checked, condition)
             self._build_optimizer()
         if not single_call:
-            return self._keras_train_on_batch(x, y, sample_weight, class_weight, return_dict)
+            return super().train_on_batch(
+                x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
+            )
         step = self._function("train_on_batch", self._train_one_batch)
         args = (checked,) if condition is None else (checked, condition)
         logs, ready = step(*args)
@@ -614,16 +598,6 @@ class FlowModel(keras.Model):
         data = (x,) if condition is None else (x, condition)
         return self._train_step(data, ready=ready), ready
 
-    def _keras_train_on_batch(self, x, y, sample_weight, class_weight, return_dict):
-        """Keras' `train_on_batch`, without its metric reset (done with the ActNorm check)."""
-        object.__setattr__(self, "_metrics_reset_for_this_batch", True)  # Keras' own reset is then skipped
-        try:
-            return super().train_on_batch(
-                x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict
-            )
-        finally:
-            object.__setattr__(self, "_metrics_reset_for_this_batch", False)
-
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """`keras.Model.test_on_batch`, after checking the batch as `evaluate` does."""
         with input_errors_as_value_errors():
@@ -631,10 +605,10 @@ class FlowModel(keras.Model):
         return super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=return_dict)
 
     # --- compiled helpers -----------------------------------------------------------------
-    def _function(self, key, fn):
-        """`fn` as a `tf.function`, XLA-compiled when the model is (`compile(jit_compile=True)`,
-        or Keras' "auto" on a GPU), as Keras does for `predict`."""
-        jit_compile = bool(self.jit_compile)
+    def _function(self, key, fn, jit_compile=None):
+        """`fn` as a cached `tf.function`, XLA-compiled when the model is (`compile(jit_compile=True)`,
+        or Keras' "auto" on a GPU), as Keras does for `predict`; `jit_compile` overrides that."""
+        jit_compile = bool(self.jit_compile) if jit_compile is None else bool(jit_compile)
         if (key, jit_compile) not in self._compiled_functions:
             self._compiled_functions[key, jit_compile] = tf.function(fn, reduce_retracing=True, jit_compile=jit_compile)
         return self._compiled_functions[key, jit_compile]
