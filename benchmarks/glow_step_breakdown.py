@@ -11,8 +11,8 @@ an XLA-compiled `tf.function` on the same batches:
   its `tf_keras` networks need);
 * tfnf only, `FlowModel` step: the compiled `FlowModel.train_function` (adds the
   finiteness guard, gradient clipping and metrics), and `FlowModel.train_on_batch`
-  (adds the per-call work: the batch check in Python; the metric reset and the
-  ActNorm check inside its one compiled call; reading the logs).
+  (adds the per-call work: the batch check in Python, the ActNorm flag read,
+  Keras' metric reset and reading the logs).
 
 Parts are timed in alternating rounds (medians), so load on the machine hits all
 alike. The differences between rows are the costs of the pieces.

@@ -11,8 +11,7 @@ whose log-det is part of both densities, so bits/dim are comparable.
 tfnf is trained the documented way: `tfnf.FlowModel(flow, num_bins=17)`
 compiled with `jit_compile=True` (its train step also checks for non-finite
 gradients and clips the gradient norm at 100), driven batch by batch with
-`train_on_batch`, which runs the train step of `fit`, with the metric reset
-and the ActNorm check in the same compiled call.
+`train_on_batch` (Keras' own: a metric reset, then the train step of `fit`).
 
 The TFP baseline is what a TFP user writes: `tfb.Glow(output_shape=(8, 8, 1),
 num_glow_blocks=2, num_steps_per_block=8, coupling_bijector_fn=lambda s:

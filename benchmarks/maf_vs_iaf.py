@@ -25,7 +25,7 @@ import tfnf
 
 def perturb(flow, seed=0, scale=0.05):
     rng = np.random.default_rng(seed)
-    for variable in tfnf.flows.trainable_variables(flow):
+    for variable in flow.trainable_variables:
         variable.assign(variable.numpy() + scale * rng.standard_normal(variable.shape).astype("float32"))
 
 

@@ -11,8 +11,8 @@
    (`tfp.mcmc.TransformedTransitionKernel`, "NeuTra") and plain HMC with the
    same budget, and prints the mean and variance of `v` (truth: 0 and 9).
 
-tfnf weights are Keras 3 weights, which `tf.Module.trainable_variables` does
-not see: pass `trainable_variables=tfnf.flows.trainable_variables(flow)`.
+A tfnf flow lists every weight in `flow.trainable_variables`, as any
+`tf.Module` does, so `fit_surrogate_posterior` needs no extra arguments.
 """
 
 import argparse
@@ -90,7 +90,7 @@ def main():
         flow = tfnf.flows.nsf((2,), num_couplings=6, hidden_units=(32, 32), bound=10.0)
     else:
         flow = tfnf.flows.realnvp((2,), num_couplings=6, hidden_units=(32, 32))
-    flow_seconds = fit(flow, args.steps, tfnf.flows.trainable_variables(flow))
+    flow_seconds = fit(flow, args.steps)
 
     loc = tf.Variable(np.zeros(2, np.float32))
     scale = tfp.util.TransformedVariable(np.ones(2, np.float32), tfb.Softplus())

@@ -17,7 +17,9 @@ def funnel_log_prob(z):
 
 
 def fit(surrogate, num_steps, variables=None, learning_rate=1e-2, seed=(1, 2)):
-    """`tfp.vi.fit_surrogate_posterior` on the funnel with Adam; returns the loss trace."""
+    """`tfp.vi.fit_surrogate_posterior` on the funnel with Adam; returns the loss trace.
+
+    `variables=None` lets TFP train `surrogate.trainable_variables`, as users call it."""
     return tfp.vi.fit_surrogate_posterior(
         funnel_log_prob,
         surrogate,
@@ -47,5 +49,5 @@ def fitted_iaf(num_steps, seed=0):
     """A small `tfnf.flows.iaf` fitted to the funnel by VI (IAF: sampling and its log-density in one pass)."""
     keras.utils.set_random_seed(seed)
     flow = tfnf.flows.iaf((2,), num_layers=4, hidden_units=(32, 32))
-    fit(flow, num_steps, tfnf.flows.trainable_variables(flow))
+    fit(flow, num_steps)
     return flow

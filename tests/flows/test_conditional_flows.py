@@ -88,7 +88,7 @@ def test_builder_arguments_are_checked_and_recorded():
 
 def test_conditioning_only_adds_parameters_that_read_the_context():
     def count(flow):
-        return sum(int(np.prod(w.shape)) for w in tfnf.flows.trainable_variables(flow))
+        return sum(int(np.prod(w.shape)) for w in flow.trainable_variables)
 
     plain, conditional = count(small_glow()), count(small_glow(num_classes=10))
     # per conditioner: the first conv reads 10 more input channels (3x3 kernels); the

@@ -24,12 +24,11 @@ def test_flow_beats_mean_field_on_the_funnel():
     assert flow_elbo > baseline_elbo + 0.4, (flow_elbo, baseline_elbo)
 
 
-def test_trainable_variables_reach_every_weight():
-    """`tf.Module.trainable_variables` cannot see Keras weights; the helper finds them all, and VI trains them."""
+def test_fit_surrogate_posterior_trains_every_variable_without_extra_arguments():
+    """A flow lists all of its weights as any `tf.Module` does; VI with no `trainable_variables=` moves each."""
     flow = tfnf.flows.iaf((2,), num_layers=2, hidden_units=(8,))
-    assert len(flow.trainable_variables) == 0
-    variables = tfnf.flows.trainable_variables(flow)
+    variables = flow.trainable_variables
     assert len(variables) == 2 * 2 * 2  # 2 layers x (hidden, output) x (kernel, bias)
     before = [v.numpy().copy() for v in variables]
-    fit(flow, 3, variables)
+    fit(flow, 3)
     assert all(not np.array_equal(v.numpy(), b) for v, b in zip(variables, before))

@@ -7,8 +7,12 @@ when they are called on the same tensor, so `TransformedDistribution.log_prob`
 runs each conditioner network once per bijector, and a stochastic conditioner
 (dropout while training) sees one draw for both the transform and its log-det.
 
-Parameters live in Keras 3 layers (`keras_layers`), never in raw `tf.Variable`s,
-so that a Keras model holding the flow tracks, trains and saves every one.
+Parameters live in Keras 3 layers (`keras_layers`), so that a Keras model
+holding the flow tracks, trains and saves every one. The `tf.Variable` behind
+each Keras weight is also an attribute of the bijector (`_layer_variables`), so
+the bijector, every TFP composition of it and every distribution built on it
+list all of them in `trainable_variables` / `variables`, and
+`tf.train.Checkpoint` saves them, as for any `tf.Module`.
 
 Keyword arguments of `forward` / `inverse` / the log-dets (a conditional
 bijector's `conditional_input`) reach the one-pass methods unchanged, and TFP's
@@ -54,6 +58,15 @@ class FlowBijector(tfb.Bijector):
             parameters=parameters,
             name=name,
         )
+        # `tf.Module` finds variables among attributes only, and a Keras weight is not
+        # a `tf.Variable`: expose the one behind each (subclasses build their layers
+        # before calling this constructor).
+        variables = {}
+        for layer in self.keras_layers:
+            for weight in layer.weights:
+                variable = getattr(weight, "value", weight)
+                variables.setdefault(id(variable), variable)
+        self._layer_variables = tuple(variables.values())
 
     def _get_parameterization(self):
         # Two bijectors with equal constructor arguments still hold different

@@ -1,4 +1,4 @@
-"""Flow builders: each returns a `tfd.TransformedDistribution` over N(0, I)."""
+"""Flow builders (each returns a `tfd.TransformedDistribution` over N(0, I)) and `DataFlow`."""
 
 from tfnf.flows.check_invertibility import check_invertibility
 from tfnf.flows.condition import condition, flow_context
@@ -9,7 +9,7 @@ from tfnf.flows.maf import maf
 from tfnf.flows.nice import nice
 from tfnf.flows.nsf import nsf
 from tfnf.flows.realnvp import realnvp
-from tfnf.flows.flow_variables import trainable_variables
+from tfnf.flows.data_flow import DataFlow
 
 BUILDERS = {"glow": glow, "realnvp": realnvp, "nice": nice, "nsf": nsf, "maf": maf, "iaf": iaf}
 
@@ -23,6 +23,7 @@ def build_flow(builder, **config):
 
 __all__ = [
     "BUILDERS",
+    "DataFlow",
     "build_flow",
     "check_invertibility",
     "condition",
@@ -36,5 +37,4 @@ __all__ = [
     "nsf",
     "realnvp",
     "standard_normal",
-    "trainable_variables",
 ]

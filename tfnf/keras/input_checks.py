@@ -1,21 +1,28 @@
 """Validation of data handed to a `FlowModel`: shape, dtype, NaN, range, empty batches."""
 
 import contextlib
+import math
 
 import numpy as np
 import tensorflow as tf
 
+from tfnf.flows.condition import check_condition
 
-def check_data(x, event_shape, num_bins=None, name="x"):
+MAX_SAMPLES = 2**31 - 1
+
+
+def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
     """Check a concrete batch `x: [batch, *event_shape]` and return it as a NumPy array.
 
     Raises `TypeError` for non-numeric data, `ValueError` for a wrong shape, an
-    empty batch, NaN/Inf values, or (with `num_bins`) pixels outside `[0, num_bins)`.
+    empty batch, values that are NaN/Inf or not finite once converted to the
+    model's `dtype` (float64 `1e300` for a float32 model), or (with `num_bins`)
+    pixels outside `[0, num_bins)`, compared exactly whatever the integer dtype.
     """
     if isinstance(x, (tf.Tensor, tf.Variable)):
         x = x.numpy()
     array = np.asarray(x)
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     event_shape = tuple(event_shape)
     if array.ndim != len(event_shape) + 1 or tuple(array.shape[1:]) != event_shape:
@@ -24,11 +31,19 @@ def check_data(x, event_shape, num_bins=None, name="x"):
         )
     if array.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (shape {list(array.shape)}); pass at least one example")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or Inf values ({int(np.sum(~np.isfinite(array)))} of {array.size})")
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} contains NaN or Inf values ({int(np.sum(~np.isfinite(array)))} of {array.size})")
+        with np.errstate(over="ignore"):
+            converted = array.astype(tf.as_dtype(dtype).as_numpy_dtype)
+        if not np.all(np.isfinite(converted)):
+            raise ValueError(
+                f"{name} contains values beyond the range of the model's dtype {tf.as_dtype(dtype).name} "
+                f"({int(np.sum(~np.isfinite(converted)))} of {array.size}, largest magnitude {np.max(np.abs(array)):g})"
+            )
     if num_bins is not None and array.size:
         low, high = array.min(), array.max()
-        if low < 0 or high >= num_bins:
+        if int(np.floor(low)) < 0 or float(high) >= num_bins:
             raise ValueError(
                 f"{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
                 f"got values in [{low}, {high}]"
@@ -68,7 +83,7 @@ def check_dataset(dataset, event_shape, name="dataset"):
 INPUT_CHECK_TAG = "tfnf input check: "
 
 
-def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset"):
+def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset", dtype="float32"):
     """`dataset` with run-time assertions on every batch, evaluated in the input pipeline
     (so they cost the train step nothing and hold under `jit_compile=True` too).
 
@@ -79,7 +94,9 @@ def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset")
     def check(x):
         assertions = []
         if num_bins is not None:
-            outside = tf.logical_or(x < tf.cast(0, x.dtype), x >= tf.cast(num_bins, x.dtype))
+            # compared in a dtype that holds num_bins (256 does not fit uint8)
+            wide = tf.cast(x, tf.float64 if x.dtype.is_floating else tf.int64)
+            outside = tf.logical_or(wide < 0, wide >= num_bins)
             if x.dtype.is_floating:  # NaN/Inf are the finiteness check's (or the train step's) business
                 outside = tf.logical_and(outside, tf.math.is_finite(x))
             outside = tf.reduce_any(outside)
@@ -91,9 +108,11 @@ def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset")
                 )
             )
         if check_finite and x.dtype.is_floating:
-            bad = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(x)), tf.int64))
+            # finite in the model's dtype too: float64 1e300 overflows a float32 model
+            finite = tf.logical_and(tf.math.is_finite(x), tf.math.is_finite(tf.cast(x, dtype)))
+            bad = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int64))
             assertions.append(
-                tf.debugging.Assert(tf.equal(bad, 0), [f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values:", bad])
+                tf.debugging.Assert(tf.equal(bad, 0), [f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values (in the model's dtype):", bad])
             )
         with tf.control_dependencies(assertions):
             return tf.identity(x)
@@ -168,3 +187,151 @@ def input_errors_as_value_errors():
             raise
         detail = message.split(INPUT_CHECK_TAG, 1)[1].splitlines()[0]
         raise ValueError(detail.replace("] [", " ").rstrip("]")) from None
+
+
+class InputChecks:
+    """What a `FlowModel` accepts at its boundary: data, datasets and conditions.
+
+    Args:
+      event_shape: the flow's event shape.
+      num_bins: pixel levels of discrete data, or None.
+      condition_spec: None, `{"num_classes": K}` or `{"context_shape": [k]}`.
+      dtype: the model's dtype (values must be finite in it).
+    """
+
+    def __init__(self, event_shape, num_bins, condition_spec, dtype):
+        self.event_shape = tuple(event_shape)
+        self.num_bins = num_bins
+        self.condition_spec = condition_spec
+        self.dtype = tf.as_dtype(dtype).name
+
+    def describe_context(self):
+        if "num_classes" in self.condition_spec:
+            return f"class labels in [0, {self.condition_spec['num_classes']})"
+        return f"context vectors of shape [batch, {self.condition_spec['context_shape'][0]}]"
+
+    def batch(self, x, name="x", check_range=True):
+        """A concrete batch `[batch, *event_shape]` as a NumPy array (see `check_data`)."""
+        return check_data(x, self.event_shape, self.num_bins if check_range else None, name=name, dtype=self.dtype)
+
+    def any_batch(self, x, condition, name="x", check_range=True):
+        """Concrete data `[..., *event_shape]` and its condition, checked and flattened.
+
+        Returns `(x [N, *event_shape], condition [N] / [N, k] or None, batch_shape)`;
+        the condition is one per example (`[...]` / `[..., k]`) or one for all."""
+        array = np.asarray(x.numpy() if tf.is_tensor(x) else x)
+        rank = len(self.event_shape)
+        if array.ndim < rank + 1 or tuple(array.shape[array.ndim - rank:]) != self.event_shape:
+            event = ", ".join(map(str, self.event_shape))
+            raise ValueError(f"{name} must have shape [batch, {event}] (or [..., {event}]), got {list(array.shape)}")
+        batch_shape = array.shape[: array.ndim - rank]
+        flat = self.batch(array.reshape(-1, *self.event_shape), name, check_range)
+        if condition is not None and self.condition_spec is not None:
+            condition = np.asarray(condition.numpy() if tf.is_tensor(condition) else condition)
+            per_example = len(batch_shape) + (0 if "num_classes" in self.condition_spec else 1)
+            if condition.ndim == per_example and len(batch_shape) > 1:
+                condition = condition.reshape(-1, *condition.shape[len(batch_shape):])
+        return flat, self.condition(condition, len(flat)), batch_shape
+
+    @staticmethod
+    def sampling(n, temperature, non_gaussian_base=None):
+        """Check `sample`'s `n` (an int in `[1, 2**31)`) and `temperature` (finite, >= 0, and
+        1 for a `non_gaussian_base`, the base distribution when it is not Gaussian)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n (the number of samples) must be an integer, got {n!r}")
+        if n <= 0:
+            raise ValueError(f"n (the number of samples) must be positive, got {n}")
+        if n > MAX_SAMPLES:
+            raise ValueError(f"n (the number of samples) must be at most {MAX_SAMPLES} (int32), got {n}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
+            raise TypeError(f"temperature must be a real number, got {temperature!r}")
+        if not 0 <= temperature < math.inf:
+            raise ValueError(f"temperature must be finite and >= 0, got {temperature!r}")
+        if non_gaussian_base is not None and temperature != 1:
+            raise ValueError(
+                f"temperature is defined for Gaussian bases only; this flow's base is "
+                f"{type(non_gaussian_base).__name__}, so temperature must be 1, got {temperature!r}"
+            )
+
+    def endpoints(self, x_a, x_b, steps):
+        """`interpolate`'s ends, each `[*event_shape]` or `[batch, *event_shape]`, checked and as
+        `[batch, *event_shape]` arrays; `steps` an integer >= 2."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be >= 2, got {steps!r} (an integer number of points)")
+        event, rank = ", ".join(map(str, self.event_shape)), len(self.event_shape)
+        ends = []
+        for name, value in (("x_a", x_a), ("x_b", x_b)):
+            array = np.asarray(value.numpy() if tf.is_tensor(value) else value)
+            if array.ndim not in (rank, rank + 1) or tuple(array.shape[array.ndim - rank:]) != self.event_shape:
+                raise ValueError(f"{name} must have shape [{event}] or [batch, {event}], got {list(array.shape)}")
+            ends.append(self.batch(array.reshape(-1, *self.event_shape), name))
+        if np.shape(x_a) != np.shape(x_b):
+            raise ValueError(f"x_a and x_b must have the same shape, got {list(np.shape(x_a))} and {list(np.shape(x_b))}")
+        return ends
+
+    def condition(self, condition, batch, name="condition"):
+        """A concrete condition for `batch` examples as a NumPy array (None for an unconditional model).
+
+        One label (or one vector) is repeated over the batch; a missing,
+        unexpected or malformed condition is a `ValueError` / `TypeError`."""
+        if self.condition_spec is None:
+            if condition is not None:
+                raise ValueError(
+                    f"this FlowModel is unconditional but got a {name}; build the flow with "
+                    "num_classes= or context_shape= to condition it"
+                )
+            return None
+        if condition is None:
+            raise ValueError(f"this FlowModel is conditional ({self.describe_context()}); pass {name}=")
+        array = check_condition(self.condition_spec, condition, name=name)
+        if array.ndim == (0 if "num_classes" in self.condition_spec else 1):
+            return np.broadcast_to(array, (batch, *array.shape)).copy()
+        if len(array) != batch:
+            raise ValueError(f"{name} has {len(array)} entries but the batch has {batch} examples")
+        return array
+
+    def data(self, x, name, check_finite=True):
+        """In-memory data are checked now; a dataset by its element spec now and by value
+        as it is read (`with_value_checks`). Other inputs go to Keras unchanged."""
+        if isinstance(x, (np.ndarray, tf.Tensor, list)):
+            return self.batch(x, name)
+        if isinstance(x, tf.data.Dataset):
+            check_dataset(x, self.event_shape, name=name)
+            if self.condition_spec is not None:
+                check_condition_dataset(x, self.condition_spec, name=name)
+                x = with_condition_checks(x, self.condition_spec, name=name)
+            return with_value_checks(x, self.num_bins, check_finite=check_finite, name=name, dtype=self.dtype)
+        return x
+
+    def training_data(self, x, y, name="x", check_finite=True):
+        """`(x, y)` for `fit` / `evaluate`: `y` is the condition of a conditional model's arrays."""
+        x = self.data(x, name, check_finite=check_finite)
+        if isinstance(x, tf.data.Dataset):
+            if y is not None:
+                raise ValueError("pass the conditions inside the dataset as (x, y) pairs, not as y= next to it")
+            return x, None
+        if self.condition_spec is None:
+            if y is not None:
+                raise ValueError(
+                    "this FlowModel is unconditional but got y (conditions); build the flow with "
+                    "num_classes= or context_shape= to train a conditional model"
+                )
+            return x, None
+        if isinstance(x, np.ndarray):
+            if y is None:
+                raise ValueError(f"this FlowModel is conditional ({self.describe_context()}); pass them as y: fit(x, y)")
+            y = check_condition(self.condition_spec, y, name="y")
+            if y.ndim == 0 or len(y) != len(x):
+                raise ValueError(f"y must have one condition per example: x has {len(x)}, y has shape {list(y.shape)}")
+        return x, y
+
+    def validation_data(self, data):
+        """`fit`'s `validation_data`: a dataset, `(x,)` or a conditional model's `(x, y)`."""
+        if isinstance(data, (tuple, list)) and data:
+            x = data[0]
+            y = data[1] if len(data) > 1 else None
+            if self.condition_spec is None:
+                return (self.data(x, "validation_data"), *data[1:])  # extra items are ignored
+            x, y = self.training_data(x, y, "validation_data")
+            return (x,) if y is None else (x, y, *data[2:])
+        return self.training_data(data, None, "validation_data")[0]

@@ -1,0 +1,241 @@
+"""`DataFlow`: a flow as a model of data in their own units.
+
+One graph-pure `tf.Module` holds every rule that turns a flow (a
+`tfd.TransformedDistribution` whose bijector maps latent -> the flow's working
+range) into a model of data: the map from the working range to data units
+(pixel scaling, shift or logit), dequantisation, `log_prob` in data units,
+bits/dim, sampling from the flow's own base at a temperature, quantisation,
+encode/decode and interpolation. `tfnf.FlowModel` and the SavedModel export
+both call it, so each rule is written once.
+
+Every method is plain TensorFlow: it runs eagerly, inside a user's
+`tf.function` and under XLA, and takes any leading batch shape
+`[..., *event_shape]` (a conditional flow's condition has the same leading
+shape, or is one label / vector for all). Concrete inputs are not validated
+here; `FlowModel` checks what users hand it, the export's signatures check
+what clients send.
+"""
+
+import math
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.bijectors import conditional_kwargs
+from tfnf.flows.data_bijector import data_bijector
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+
+def is_gaussian(distribution):
+    """True for a normal base: `Normal`, any `MultivariateNormalLinearOperator`
+    (`MultivariateNormalDiag`, `...TriL`), or `Sample` / `Independent` of one."""
+    while isinstance(distribution, (tfd.Sample, tfd.Independent)):
+        distribution = distribution.distribution
+    return isinstance(distribution, (tfd.Normal, tfd.MultivariateNormalLinearOperator))
+
+
+class DataFlow(tf.Module):
+    """`flow` as a density and a generator over data in their own units.
+
+    Temperature: for a Gaussian base (standard, or with learned mean and
+    diagonal or full scale) a sample at temperature `T` is
+    `mean + T * (z - mean)` with `z` drawn from the base, i.e. the base's
+    standardised noise scaled by `T`; `T = 0` gives the decoded mean. Any other
+    base (a mixture, a Student-t, ...) is sampled as it is, and only `T = 1`
+    is defined for it (other values are an error).
+
+    Args:
+      flow: a `tfd.TransformedDistribution` with a fully defined event shape
+        and batch shape `[]`; its base may be any distribution (it is sampled
+        as it is, see above).
+      num_bins: number of discrete levels of the data (pixels in
+        `[0, num_bins)`), or None for continuous data.
+      preprocessing: `"shift"`, `"logit"` or `"none"` (see `data_bijector`).
+      logit_alpha: boundary margin of the logit preprocessing.
+      condition_spec: None, `{"num_classes": K}` or `{"context_shape": [k]}`.
+      dequantizer: None (uniform noise), or a callable `x -> (u, log_q)`
+        drawing dequantisation noise `u` with its log-density (e.g.
+        `tfnf.keras.VariationalDequantizer`).
+    """
+
+    def __init__(
+        self, flow, num_bins=None, preprocessing="none", logit_alpha=0.05, condition_spec=None, dequantizer=None,
+        name="data_flow",
+    ):
+        super().__init__(name=name)
+        if not (isinstance(flow, tfd.Distribution) and hasattr(flow, "bijector") and hasattr(flow, "distribution")):
+            raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
+        if not flow.event_shape.is_fully_defined():
+            raise ValueError(f"the flow's event shape must be fully defined, got {flow.event_shape}")
+        if flow.batch_shape.rank != 0:
+            raise ValueError(
+                f"the flow must have batch shape [] (one distribution over events), got {flow.batch_shape}; "
+                "wrap a batched base in tfd.Independent or tfd.Sample"
+            )
+        self.flow = flow
+        self.base = flow.distribution
+        self.event_shape = tuple(int(d) for d in flow.event_shape)
+        self.num_dims = math.prod(self.event_shape)
+        self.dtype = tf.as_dtype(flow.dtype)
+        self.num_bins = None if num_bins is None else int(num_bins)
+        self.condition_spec = None if condition_spec is None else dict(condition_spec)
+        self.gaussian_base = is_gaussian(self.base)
+        self.dequantizer = dequantizer
+        self.bijector = tfb.Chain(
+            [data_bijector(preprocessing, self.num_bins, self.dtype, logit_alpha), flow.bijector], name="data_flow"
+        )
+        self.distribution = tfd.TransformedDistribution(self.base, self.bijector, name="data_distribution")
+
+    # --- shapes and conditions -------------------------------------------------------------
+    def _flat(self, x):
+        """`x: [..., *event]` as `[prod(...), *event]` in the flow's dtype, and the batch shape."""
+        x = tf.cast(x, self.dtype)
+        batch_rank = x.shape.rank - len(self.event_shape)
+        if batch_rank < 0:
+            raise ValueError(f"expected a tensor of shape [..., {', '.join(map(str, self.event_shape))}], got {x.shape}")
+        batch_shape = tf.shape(x)[:batch_rank]
+        if batch_rank != 1:
+            x = tf.reshape(x, [-1, *self.event_shape])
+        return x, batch_shape
+
+    def bijector_kwargs(self, condition, batch_shape):
+        """The kwargs of `self.bijector` for a condition `[...]` (labels) / `[..., k]` (vectors)
+        broadcast to `batch_shape` and flattened to `[prod(batch_shape)]` examples (`{}` when unconditional)."""
+        if self.condition_spec is None:
+            if condition is not None:
+                raise ValueError("this flow is unconditional but got a condition")
+            return {}
+        if condition is None:
+            raise ValueError(f"this flow is conditional ({self.condition_spec}) but got no condition")
+        if "num_classes" in self.condition_spec:
+            width = self.condition_spec["num_classes"]
+            context = tf.one_hot(tf.cast(condition, tf.int32), width, dtype=self.dtype)
+        else:
+            width = self.condition_spec["context_shape"][0]
+            context = tf.cast(condition, self.dtype)
+        context = tf.reshape(tf.broadcast_to(context, tf.concat([batch_shape, [width]], axis=0)), [-1, width])
+        return conditional_kwargs(self.bijector, context)
+
+    def _unflat(self, y, batch_shape, event=True):
+        shape = tf.concat([batch_shape, self.event_shape], axis=0) if event else batch_shape
+        return tf.reshape(y, shape)
+
+    # --- density ------------------------------------------------------------------------------
+    def log_prob(self, x, condition=None):
+        """Exact log-density in data units: `x: [..., *event]` -> `[...]`."""
+        flat, batch_shape = self._flat(x)
+        value = self.distribution.log_prob(flat, bijector_kwargs=self.bijector_kwargs(condition, batch_shape))
+        return self._unflat(value, batch_shape, event=False)
+
+    def bits_per_dim(self, x, condition=None):
+        """`-log_prob(x) / (D ln 2)`: `[..., *event]` -> `[...]`."""
+        return self.nats_to_bits_per_dim(-self.log_prob(x, condition))
+
+    def nats_to_bits_per_dim(self, nats):
+        """Negative log-likelihood in nats per example -> bits per dimension."""
+        return nats / (self.num_dims * math.log(2.0))
+
+    def dequantize(self, x, noise=None):
+        """`x + u` with `u ~ U[0, 1)` per element for discrete data (`noise`: a given `u`); `x` otherwise."""
+        x = tf.cast(x, self.dtype)
+        if self.num_bins is None:
+            return x
+        if noise is None:
+            noise = tf.random.uniform(tf.shape(x), dtype=self.dtype)
+        return x + tf.cast(noise, self.dtype)
+
+    def dequantized_log_prob(self, x, condition=None, noise=None):
+        """One draw of the training objective, `x: [..., *event]` -> `[...]`.
+
+        Discrete data: `log p(x + u) - log q(u | x)`, `u` uniform (`log q = 0`,
+        `noise` a given draw) or from the `dequantizer`; its mean over draws is
+        a lower bound on the discrete log-likelihood. Continuous data: `log p(x)`.
+        """
+        if self.num_bins is None:
+            return self.log_prob(x, condition)
+        if self.dequantizer is None:
+            return self.log_prob(self.dequantize(x, noise), condition)
+        flat, batch_shape = self._flat(x)
+        u, log_q = self.dequantizer(flat)
+        value = self.distribution.log_prob(flat + u, bijector_kwargs=self.bijector_kwargs(condition, batch_shape)) - log_q
+        return self._unflat(value, batch_shape, event=False)
+
+    # --- latent space ------------------------------------------------------------------------
+    def encode(self, x, condition=None):
+        """Data `x: [..., *event]` -> latent `z: [..., *event]` (the base's space)."""
+        flat, batch_shape = self._flat(x)
+        return self._unflat(self.bijector.inverse(flat, **self.bijector_kwargs(condition, batch_shape)), batch_shape)
+
+    def decode(self, z, condition=None):
+        """Latent `z: [..., *event]` -> continuous data `x: [..., *event]`."""
+        flat, batch_shape = self._flat(z)
+        return self._unflat(self.bijector.forward(flat, **self.bijector_kwargs(condition, batch_shape)), batch_shape)
+
+    def latent_sample(self, n, temperature=1.0, seed=None):
+        """`n` latents `[n, *event]` from the flow's own base at `temperature` (see the class docstring).
+
+        `seed`: None (stateful draw), or an int or a `[2]` int tensor for a
+        reproducible, stateless draw."""
+        if seed is not None:
+            seed = tf.constant([seed, 0], tf.int32) if isinstance(seed, int) else tf.cast(seed, tf.int32)
+        z = self.base.sample(n, seed=seed)
+        temperature = tf.cast(temperature, self.dtype)
+        if self.gaussian_base:
+            mean = self.base.mean()
+            return mean + temperature * (z - mean)
+        check = tf.debugging.Assert(
+            tf.equal(temperature, 1.0),
+            [f"temperature is defined for Gaussian bases only; this flow's base is {type(self.base).__name__}, "
+             "so temperature must be 1, got", temperature],
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(z)
+
+    def sample(self, n, temperature=1.0, seed=None, condition=None):
+        """`n` samples `[n, *event]` in (continuous) data units; a conditional flow takes a condition
+        per sample (`[n]` labels / `[n, k]` vectors) or one for all."""
+        return self.decode(self.latent_sample(n, temperature, seed), condition)
+
+    def quantize(self, x):
+        """Continuous data-unit values -> integer pixels in `[0, num_bins)` (in `x`'s float dtype)."""
+        if self.num_bins is None:
+            raise ValueError("quantize needs discrete data (num_bins set)")
+        return tf.clip_by_value(tf.math.floor(x), 0.0, float(self.num_bins - 1))
+
+    def interpolate(self, x_a, x_b, steps, condition=None):
+        """Decode `steps` evenly spaced points on the latent segment from `x_a` to `x_b`.
+
+        `x_a, x_b: [..., *event]` -> `[..., steps, *event]`; `condition` as in
+        `encode`, one per pair (the same at both ends)."""
+        z_a, z_b = self.encode(x_a, condition), self.encode(x_b, condition)
+        event_rank = len(self.event_shape)
+        t = tf.reshape(tf.linspace(tf.constant(0.0, self.dtype), 1.0, int(steps)), [-1] + [1] * event_rank)
+        z = z_a[..., None, *([slice(None)] * event_rank)] * (1.0 - t) + z_b[..., None, *([slice(None)] * event_rank)] * t
+        if condition is not None:
+            condition = tf.convert_to_tensor(condition)
+            if self.condition_spec and "num_classes" in self.condition_spec:
+                condition = tf.expand_dims(condition, -1)
+            else:
+                condition = tf.expand_dims(condition, -2)
+        return self.decode(z, condition)
+
+    # --- health ------------------------------------------------------------------------------
+    def nonfinite_parts(self):
+        """What makes this model unusable, as a list of names (empty when all is well), eagerly:
+        variables holding NaN/Inf, or a probe (4 base draws decoded and scored) that is not finite,
+        as after a diverged training run."""
+        broken = [
+            f"variable {v.name}" for v in self.flow.variables
+            if v.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(v)))
+        ]
+        if broken:
+            return broken
+        condition = None
+        if self.condition_spec is not None:
+            width = [] if "num_classes" in self.condition_spec else [self.condition_spec["context_shape"][0]]
+            condition = tf.zeros([4, *width], tf.int32 if not width else self.dtype)
+        x = self.sample(4, 1.0, seed=tf.constant([0, 0]), condition=condition)
+        probe = tf.concat([tf.reshape(x, [-1]), self.log_prob(x, condition)], axis=0)
+        return [] if bool(tf.reduce_all(tf.math.is_finite(probe))) else ["the density of its own samples"]
