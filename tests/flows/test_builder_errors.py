@@ -29,6 +29,98 @@ def test_bad_arguments_are_named(build, error, words):
         build()
 
 
+GLOW = dict(num_levels=1, num_steps=1, hidden_channels=8)  # a tiny valid Glow, one argument replaced per case
+VECTOR = dict(hidden_units=(8,))
+
+
+def _glow(**changes):
+    return lambda: tfnf.flows.glow((8, 8, 1), **{**GLOW, **changes})
+
+
+def _vector(builder, **changes):
+    return lambda: getattr(tfnf.flows, builder)((2,), **{**VECTOR, **changes})
+
+
+@pytest.mark.parametrize(
+    "build, error, name, given",
+    [
+        # glow: each of these built silently or failed deep inside TF / Keras without naming the argument
+        (_glow(hidden_channels=0), ValueError, "hidden_channels", "0"),
+        (_glow(hidden_channels=8.5), TypeError, "hidden_channels", "8.5"),
+        (_glow(hidden_channels=-8), ValueError, "hidden_channels", "-8"),
+        (_glow(num_levels=True), TypeError, "num_levels", "True"),
+        (_glow(num_steps=2.5), TypeError, "num_steps", "2.5"),
+        (_glow(dtype="int32"), ValueError, "dtype", "int32"),
+        (_glow(dtype="float16"), ValueError, "dtype", "float16"),
+        (_glow(dtype="floaty"), TypeError, "dtype", "floaty"),
+        (_glow(dropout=1.5), ValueError, "dropout", "1.5"),
+        (_glow(dropout="0.3"), TypeError, "dropout", "0.3"),
+        (_glow(seed=-1), ValueError, "seed", "-1"),
+        (_glow(seed=1.5), TypeError, "seed", "1.5"),
+        (_glow(num_classes="ten"), TypeError, "num_classes", "ten"),
+        (lambda: tfnf.flows.glow((8.5, 8, 1), **GLOW), TypeError, "event_shape", "8.5"),
+        # realnvp, vectors and images
+        (_vector("realnvp", hidden_units=8), TypeError, "hidden_units", "8"),
+        (_vector("realnvp", hidden_units=(8, 0)), ValueError, "hidden_units", r"\(8, 0\)"),
+        (_vector("realnvp", hidden_units=(8, 8.5)), TypeError, "hidden_units", "8.5"),
+        (_vector("realnvp", hidden_units="64"), TypeError, "hidden_units", "64"),
+        (_vector("realnvp", num_couplings=2.5), TypeError, "num_couplings", "2.5"),
+        (_vector("realnvp", dtype="float16"), ValueError, "dtype", "float16"),
+        (_vector("realnvp", fourier_frequencies=3), TypeError, "fourier_frequencies", "3"),
+        (_vector("realnvp", context_shape=(2.5,)), TypeError, "context_shape", "2.5"),
+        (lambda: tfnf.flows.realnvp((8, 8, 1), hidden_channels=0), ValueError, "hidden_channels", "0"),
+        (lambda: tfnf.flows.realnvp((8, 8, 1), num_levels=1.5), TypeError, "num_levels", "1.5"),
+        (lambda: tfnf.flows.realnvp((8, 8, 1), hidden_channels=8, dropout=-0.1), ValueError, "dropout", "-0.1"),
+        # nice
+        (_vector("nice", hidden_units=8), TypeError, "hidden_units", "8"),
+        (_vector("nice", num_couplings=True), TypeError, "num_couplings", "True"),
+        (_vector("nice", dropout=1.0), ValueError, "dropout", "1.0"),
+        (_vector("nice", dtype="int32"), ValueError, "dtype", "int32"),
+        # nsf
+        (_vector("nsf", hidden_units=8), TypeError, "hidden_units", "8"),
+        (_vector("nsf", hidden_units=(16, -1)), ValueError, "hidden_units", "-1"),
+        (_vector("nsf", num_bins=8.5), TypeError, "num_bins", "8.5"),
+        (_vector("nsf", bound=float("inf")), ValueError, "bound", "inf"),
+        (_vector("nsf", dropout=1.5), ValueError, "dropout", "1.5"),
+        (_vector("nsf", dtype="int32"), ValueError, "dtype", "int32"),
+        # maf and iaf
+        (_vector("maf", hidden_units=8), TypeError, "hidden_units", "8"),
+        (_vector("maf", num_layers=2.0), TypeError, "num_layers", "2.0"),
+        (_vector("maf", scale_bound=float("inf")), ValueError, "scale_bound", "inf"),
+        (_vector("maf", dtype="int32"), ValueError, "dtype", "int32"),
+        (_vector("iaf", hidden_units=8), TypeError, "hidden_units", "8"),
+        (_vector("iaf", num_layers=0.5), TypeError, "num_layers", "0.5"),
+        (_vector("iaf", dropout=1.5), ValueError, "dropout", "1.5"),
+        (_vector("iaf", dtype="float16"), ValueError, "dtype", "float16"),
+    ],
+)
+def test_builder_arguments_are_checked_up_front(build, error, name, given):
+    """Each argument is checked by the builder itself: the error names the argument and
+    says what was given (the old builders built some of these silently and let others
+    fail inside TensorFlow or Keras with messages that named neither)."""
+    with pytest.raises(error, match=rf"^{name} must be .*got .*{given}") as info:
+        build()
+    assert "\n" not in str(info.value)
+
+
+def test_valid_arguments_of_other_integer_and_sequence_types_are_recorded_as_python_values():
+    import json
+
+    import numpy as np
+
+    flow = tfnf.flows.glow(
+        (np.int64(8), 8, 1), num_levels=np.int64(1), num_steps=np.int32(1), hidden_channels=np.int64(8),
+        dropout=np.float32(0.25), seed=np.int64(3), dtype=np.float64,
+    )
+    config = tfnf.flows.flow_config(flow)
+    assert config["dtype"] == "float64" and config["config"]["seed"] == 3
+    assert all(type(config["config"][key]) is int for key in ("num_levels", "num_steps", "hidden_channels", "seed"))
+    json.dumps(config)  # every recorded value is a plain Python value
+    vector = tfnf.flows.maf((3,), num_layers=np.int64(2), hidden_units=np.array([8, 8]), scale_bound=1)
+    assert tfnf.flows.flow_config(vector)["config"]["hidden_units"] == (8, 8)
+    assert tfnf.flows.flow_config(tfnf.flows.realnvp((2,), hidden_units=[]))["config"]["hidden_units"] == ()
+
+
 def test_check_invertibility_reports_round_trip_error():
     import numpy as np
     import tensorflow as tf

@@ -113,10 +113,17 @@ def test_a_mixture_base_samples_as_it_is_and_refuses_other_temperatures(tmp_path
     assert abs(np.abs(samples[:, 0]).mean() - 2.0) < 0.05
     with pytest.raises(ValueError, match="temperature is defined for Gaussian bases only.*MixtureSameFamily"):
         model.sample(4, temperature=0.7)
-    loaded = tf.saved_model.load(model.export(str(tmp_path / "mixture" / "1"), verbose=False))
+    export = model.export(str(tmp_path / "mixture" / "1"), verbose=False)
+    loaded = tf.saved_model.load(export)
     with pytest.raises(tf.errors.InvalidArgumentError, match="temperature is defined for Gaussian bases only"):
         loaded.signatures["sample"](num_samples=tf.constant(4), temperature=tf.constant(0.7))
     assert loaded.signatures["sample"](num_samples=tf.constant(4), temperature=tf.constant(1.0))["samples"].shape == (4, 2)
+
+    command = [sys.executable, "-m", "tfnf", "sample", export, "-n", "2000", "--out", str(tmp_path / "m.npy")]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)  # the default temperature is 1 here
+    assert abs(np.abs(np.load(tmp_path / "m.npy")[:, 0]).mean() - 2.0) < 0.1
+    refused = subprocess.run([*command, "--temperature", "0.7"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--temperature must be 1 for this model" in refused.stderr
 
 
 def test_density_methods_work_inside_a_users_tf_function_and_on_any_batch_shape():

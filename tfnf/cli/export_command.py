@@ -1,6 +1,7 @@
 """`tfnf export`: a saved `.keras` FlowModel -> a SavedModel for TF Serving."""
 
 import os
+import zipfile
 
 import keras
 
@@ -16,6 +17,8 @@ def add_arguments(parser):
 def run(args):
     if not os.path.isfile(args.keras_model) or not args.keras_model.endswith(".keras"):
         raise CommandLineError(f"{args.keras_model!r} is not a .keras file")
+    if not zipfile.is_zipfile(args.keras_model):
+        raise CommandLineError(f"{args.keras_model}: not a .keras zip archive; the file is truncated or corrupt")
     model = keras.models.load_model(args.keras_model)
     if not isinstance(model, FlowModel):
         raise CommandLineError(f"{args.keras_model!r} holds a {type(model).__name__}, not a tfnf FlowModel")

@@ -5,6 +5,7 @@ import os
 import sys
 
 from tfnf.cli.data_sources import CommandLineError
+from tfnf.cli.output_files import describe_os_error
 
 
 def build_parser():
@@ -28,19 +29,30 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point; returns the exit status (0 ok, 2 user error)."""
+    """Entry point; returns the exit status (0 ok, 2 user error).
+
+    Every failure it reports (a `CommandLineError`, a `ValueError` or
+    `TypeError` of a bad argument, an `OSError` on a file) is one line on
+    stderr, `tfnf <command>: error: <what is wrong>`, and exit status 2.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except CommandLineError as error:
-        print(f"tfnf {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f"tfnf {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    except (CommandLineError, ValueError, TypeError) as error:
+        message = str(error)
+    except OSError as error:  # a file the command reads or writes: `<file>: <reason>`
+        message = describe_os_error(error)
+    else:
+        return 0
+    print(f"tfnf {args.command}: error: {one_line(message)}", file=sys.stderr)
+    return 2
+
+
+def one_line(message):
+    """`message` on one line: its lines joined by spaces (Keras and TensorFlow messages span several)."""
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 
 
 if __name__ == "__main__":

@@ -1,23 +1,68 @@
 """`tfnf sample` and `tfnf evaluate`: commands that need only an exported SavedModel."""
 
+import glob
 import json
 import math
 import os
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.core.protobuf import saved_model_pb2
 
 from tfnf.cli.data_sources import CommandLineError, load_source
 from tfnf.cli.evaluation import evaluate_log_prob
+from tfnf.cli.output_files import first_line, write_output
 from tfnf.export import load_metadata
 from tfnf.keras.image_grid import image_grid, save_image_grids
 
 
+def unreadable_saved_model_part(path):
+    """`(file, problem)` for the first part of the SavedModel at `path` that cannot be
+    read: its graph (`saved_model.pb`), its variable index or its variable data
+    (every tensor is read); None if all of them read."""
+    graph = os.path.join(path, "saved_model.pb")
+    if os.path.isfile(graph):
+        proto = saved_model_pb2.SavedModel()
+        try:
+            with open(graph, "rb") as handle:
+                proto.ParseFromString(handle.read())
+        except (OSError, DecodeError) as error:
+            return graph, f"cannot be parsed as a SavedModel graph ({first_line(error)}); the file is truncated or corrupt"
+        if not proto.meta_graphs:
+            return graph, "holds no graph; the file is empty or truncated"
+    prefix = os.path.join(path, "variables", "variables")
+    index = prefix + ".index"
+    if not os.path.isfile(index):
+        return index, "no such file; a SavedModel keeps its variable index there"
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        names = list(reader.get_variable_to_shape_map())
+    except Exception as error:  # noqa: BLE001 - any failure to open the index is the index's fault
+        return index, f"cannot be read as a variable index ({first_line(error)}); the file is truncated or corrupt"
+    shards = sorted(glob.glob(glob.escape(prefix) + ".data-*"))
+    data = shards[0] if len(shards) == 1 else prefix + ".data-*"
+    for name in names:
+        try:
+            reader.get_tensor(name)
+        except Exception as error:  # noqa: BLE001 - a tensor that cannot be read is the data file's fault
+            return data, f"cannot be read ({first_line(error)}); the variable data are truncated or corrupt"
+    return None
+
+
 def load_saved_model(path):
-    """Load an export written by `FlowModel.export`; `CommandLineError` if it is not one."""
+    """Load an export written by `FlowModel.export`; `CommandLineError` if it is not one
+    or cannot be read (the message names the file at fault: its graph, its variable
+    index or data)."""
     if not os.path.isdir(path) or not tf.saved_model.contains_saved_model(path):
         raise CommandLineError(f"{path!r} is not a SavedModel directory (expected saved_model.pb inside)")
-    loaded = tf.saved_model.load(path)
+    try:
+        loaded = tf.saved_model.load(path)
+    except Exception as error:  # noqa: BLE001 - whatever TensorFlow raises, the SavedModel cannot be used
+        part = unreadable_saved_model_part(path)
+        if part is None:
+            raise CommandLineError(f"{path}: cannot load the SavedModel ({first_line(error)})") from None
+        raise CommandLineError(f"{part[0]}: {part[1]}") from None
     for name in ("log_prob", "sample_seeded"):
         if name not in loaded.signatures:
             raise CommandLineError(f"SavedModel {path!r} has no {name!r} signature; was it written by tfnf export?")
@@ -35,28 +80,71 @@ def event_shape_of(loaded):
     return tuple(int(d) for d in spec.shape[1:])
 
 
+def metadata_of(path):
+    """The tfnf metadata of an export (`assets.extra/tfnf.json`); `CommandLineError` naming the file if unreadable."""
+    metadata = os.path.join(path, "assets.extra", "tfnf.json")
+    try:
+        found = load_metadata(path)
+        problem = None if isinstance(found, dict) and "num_bins" in found else "has no num_bins entry"
+    except (OSError, ValueError, TypeError, tf.errors.OpError) as error:
+        problem = f"cannot be read ({first_line(error)})"
+    if problem is not None:
+        raise CommandLineError(f"{metadata}: {problem}; the SavedModel's tfnf metadata are missing or corrupt")
+    return found
+
+
 def num_bins_of(path):
     """`num_bins` of a discrete-data export (from its metadata), else None."""
-    try:
-        return load_metadata(path)["num_bins"]
-    except (OSError, KeyError, ValueError):
-        raise CommandLineError(f"SavedModel {path!r} has no readable assets.extra/tfnf.json metadata") from None
+    return metadata_of(path)["num_bins"]
+
+
+def sample_output_path(out, images):
+    """The file `tfnf sample` writes for `--out`.
+
+    None: `samples.png` (an image grid) or `samples.npy` (an array) in the
+    working directory; an existing folder: that file inside it. A path without
+    a suffix gets `.png` / `.npy` (as Matplotlib and NumPy would add), an array
+    always ends in `.npy` (as `np.save` would make it).
+    """
+    name = "samples.png" if images else "samples.npy"
+    if out is None:
+        return name
+    if os.path.isdir(out):
+        return os.path.join(out, name)
+    if not images:
+        return out if out.endswith(".npy") else out + ".npy"
+    return out if os.path.splitext(out)[1] else out + ".png"
 
 
 def add_sample_arguments(parser):
     parser.add_argument("saved_model", help="directory of an exported SavedModel (…/<name>/<version>)")
     parser.add_argument("-n", "--num-samples", type=int, default=64)
-    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument(
+        "--temperature", type=float, default=None,
+        help="scale of the base noise (default 0.7 for a Gaussian base; other bases take 1 only)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="samples.png", help="PNG grid (images) or .npy file")
+    parser.add_argument(
+        "--out",
+        help="PNG grid (images) or .npy file (default samples.png / samples.npy; in a folder: that file inside it)",
+    )
 
 
 def run_sample(args):
     if args.num_samples <= 0:
         raise CommandLineError(f"--num-samples must be positive, got {args.num_samples}")
-    if not 0 <= args.temperature < math.inf:
+    if args.temperature is not None and not 0 <= args.temperature < math.inf:
         raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
     loaded = load_saved_model(args.saved_model)
+    metadata = metadata_of(args.saved_model)
+    gaussian_base = metadata.get("temperature") != "1 only"  # exports from before it was recorded: N(0, I)
+    if args.temperature is None:
+        args.temperature = 0.7 if gaussian_base else 1.0
+    elif not gaussian_base and args.temperature != 1:
+        raise CommandLineError(
+            f"--temperature must be 1 for this model: its base distribution is not Gaussian "
+            f"({metadata.get('base_distribution')}), got {args.temperature}"
+        )
     outputs = loaded.signatures["sample_seeded"](
         num_samples=tf.constant(args.num_samples, tf.int32),
         temperature=tf.constant(args.temperature, tf.float32),
@@ -64,12 +152,13 @@ def run_sample(args):
     )
     num_bins = num_bins_of(args.saved_model)
     samples = (outputs["pixels"] if num_bins else outputs["samples"]).numpy()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.out.endswith(".npy") or samples.ndim != 4:
-        np.save(args.out, samples)
+    as_grid = samples.ndim == 4 and not (args.out or "").endswith(".npy")
+    path = sample_output_path(args.out, as_grid)
+    if as_grid:
+        write_output(path, lambda: save_image_grids(path, [image_grid(samples, num_bins)], [f"T = {args.temperature:g}"]))
     else:
-        save_image_grids(args.out, [image_grid(samples, num_bins)], [f"T = {args.temperature:g}"])
-    print(f"wrote {len(samples)} samples to {args.out}")
+        write_output(path, lambda: np.save(path, samples))
+    print(f"wrote {len(samples)} samples to {path}")
     return samples
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnf.bijectors import conditional_kwargs, context_size_of
+from tfnf.flows.argument_checks import as_int, integer_at_least
 from tfnf.flows.flow_distribution import flow_config
 
 
@@ -30,14 +31,15 @@ def context_spec(num_classes=None, context_shape=None):
             f"num_classes={num_classes!r}, context_shape={context_shape!r}"
         )
     if num_classes is not None:
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2 or None, got {num_classes!r}")
-        return {"num_classes": int(num_classes)}, int(num_classes)
+        classes = integer_at_least("num_classes", num_classes, 2, "an integer >= 2 or None")
+        return {"num_classes": classes}, classes
     if context_shape is not None:
         try:
-            shape = [int(d) for d in context_shape]
-        except (TypeError, ValueError):
-            raise TypeError(f"context_shape must be a tuple like (k,), got {context_shape!r}") from None
+            shape = [as_int(d) for d in context_shape]
+        except TypeError:
+            shape = [None]
+        if isinstance(context_shape, (str, bytes)) or None in shape:
+            raise TypeError(f"context_shape must be a tuple like (k,), got {context_shape!r}")
         if len(shape) != 1 or shape[0] < 1:
             raise ValueError(f"context_shape must be (k,) with k >= 1 (a context vector), got {context_shape!r}")
         return {"context_shape": shape}, shape[0]

@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, Squeeze
-from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows import argument_checks as check
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
@@ -135,7 +135,26 @@ def glow(
         `FlowModel(...).fit(x, labels)`).
       dtype: float32 (default) or float64.
       name: distribution name.
+
+    Raises:
+      TypeError, ValueError: an argument of the wrong kind or out of range
+        (the message names it).
     """
+    event_shape = check.event_shape_tuple("event_shape", event_shape, min_rank=3, max_rank=3)
+    num_levels = check.positive_int("num_levels", num_levels)
+    num_steps = check.positive_int("num_steps", num_steps)
+    hidden_channels = check.positive_int("hidden_channels", hidden_channels)
+    if coupling not in COUPLINGS:
+        raise ValueError(f"coupling must be one of {sorted(COUPLINGS)}, got {coupling!r}")
+    dropout = check.probability("dropout", dropout)
+    seed = check.optional_seed("seed", seed)
+    dtype = check.float_dtype("dtype", dtype)
+    context, context_size = context_spec(num_classes=num_classes)
+    factor = 2**num_levels
+    if event_shape[0] % factor or event_shape[1] % factor:
+        raise ValueError(
+            f"glow with num_levels={num_levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
+        )
     config = dict(
         event_shape=event_shape,
         num_levels=num_levels,
@@ -146,30 +165,9 @@ def glow(
         seed=seed,
         name=name,
     )
-    context, context_size = context_spec(num_classes=num_classes)
     if context is not None:
         config["num_classes"] = context["num_classes"]
-    event_shape = check_event_shape("event_shape", event_shape, min_rank=3, max_rank=3)
-    if coupling not in COUPLINGS:
-        raise ValueError(f"coupling must be one of {sorted(COUPLINGS)}, got {coupling!r}")
-    if int(num_levels) < 1 or int(num_steps) < 1:
-        raise ValueError(f"num_levels and num_steps must be >= 1, got num_levels={num_levels}, num_steps={num_steps}")
-    factor = 2 ** int(num_levels)
-    if event_shape[0] % factor or event_shape[1] % factor:
-        raise ValueError(
-            f"glow with num_levels={num_levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
-        )
     bijector = glow_level(
-        event_shape,
-        0,
-        int(num_levels),
-        int(num_steps),
-        int(hidden_channels),
-        coupling,
-        float(dropout),
-        seed,
-        dtype,
-        context_size,
+        event_shape, 0, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype, context_size
     )
-    config["event_shape"] = event_shape
     return make_flow(bijector, event_shape, dtype, "glow", config, "shift", name, context=context)

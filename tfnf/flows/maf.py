@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import MaskedAutoregressive
-from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows import argument_checks as check
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -33,23 +33,26 @@ def masked_autoregressive_chain(event_shape, num_layers, hidden_units, condition
 
 
 def autoregressive_flow(builder, conditioned_on, event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name):
-    """Shared body of `maf` and `iaf`."""
+    """Shared body of `maf` and `iaf`; checks every argument first (`TypeError` /
+    `ValueError` naming it)."""
+    event_shape = check.event_shape_tuple("event_shape", event_shape)
+    if len(event_shape) != 1:
+        raise ValueError(f"{builder} takes vectors (D,), got event_shape={event_shape}")
+    num_layers = check.positive_int("num_layers", num_layers)
+    hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
+    dropout = check.probability("dropout", dropout)
+    scale_bound = check.positive_real("scale_bound", scale_bound)
+    dtype = check.float_dtype("dtype", dtype)
     config = dict(
         event_shape=event_shape,
         num_layers=num_layers,
-        hidden_units=tuple(hidden_units),
+        hidden_units=hidden_units,
         dropout=dropout,
         scale_bound=scale_bound,
         name=name,
     )
-    event_shape = check_event_shape("event_shape", event_shape)
-    config["event_shape"] = event_shape
-    if len(event_shape) != 1:
-        raise ValueError(f"{builder} takes vectors (D,), got event_shape={event_shape}")
-    if int(num_layers) < 1:
-        raise ValueError(f"num_layers must be >= 1, got {num_layers}")
     bijector = masked_autoregressive_chain(
-        event_shape, int(num_layers), tuple(hidden_units), conditioned_on, float(dropout), scale_bound, dtype, builder
+        event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, builder
     )
     return make_flow(bijector, event_shape, dtype, builder, config, None, name)
 
@@ -74,5 +77,9 @@ def maf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bou
       scale_bound: largest absolute log-scale per layer.
       dtype: float32 (default) or float64.
       name: distribution name.
+
+    Raises:
+      TypeError, ValueError: an argument of the wrong kind or out of range
+        (the message names it).
     """
     return autoregressive_flow("maf", "data", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name)

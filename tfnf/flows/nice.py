@@ -6,7 +6,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import AdditiveCoupling, DiagonalScale
-from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows import argument_checks as check
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -37,19 +37,24 @@ def nice(
       dropout: dropout rate in the conditioners (training only).
       dtype: float32 (default) or float64.
       name: distribution name.
+
+    Raises:
+      TypeError, ValueError: an argument of the wrong kind or out of range
+        (the message names it).
     """
+    event_shape = check.event_shape_tuple("event_shape", event_shape)
+    num_couplings = check.positive_int("num_couplings", num_couplings)
+    hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
+    dropout = check.probability("dropout", dropout)
+    dtype = check.float_dtype("dtype", dtype)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
-        hidden_units=tuple(hidden_units),
+        hidden_units=hidden_units,
         mask=mask,
         dropout=dropout,
         name=name,
     )
-    event_shape = check_event_shape("event_shape", event_shape)
-    config["event_shape"] = event_shape
-    if int(num_couplings) < 1:
-        raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
     size = math.prod(event_shape)
     vector_shape = (size,)
     parts = [
@@ -57,12 +62,12 @@ def nice(
             vector_shape,
             mask=mask,
             parity=k % 2,
-            hidden_units=tuple(hidden_units),
-            dropout=float(dropout),
+            hidden_units=hidden_units,
+            dropout=dropout,
             dtype=dtype,
             name=f"coupling{k}",
         )
-        for k in range(int(num_couplings))
+        for k in range(num_couplings)
     ]
     parts.append(DiagonalScale(vector_shape, dtype=dtype, name="scale"))
     if len(event_shape) > 1:

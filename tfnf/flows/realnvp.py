@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import AffineCoupling, FactorOut, Squeeze
-from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.flows import argument_checks as check
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
@@ -26,7 +26,12 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
         if len(event_shape) == 1 and event_shape[0] <= LOW_DIMENSIONAL_MAX_SIZE:
             return LOW_DIMENSIONAL_FREQUENCIES
         return ()
-    frequencies = tuple(float(w) for w in fourier_frequencies or ())
+    try:
+        frequencies = tuple(float(w) for w in fourier_frequencies or ())
+    except (TypeError, ValueError):
+        raise TypeError(
+            f'fourier_frequencies must be "auto" or a sequence of numbers, got {fourier_frequencies!r}'
+        ) from None
     if not all(w > 0 and w < float("inf") for w in frequencies):
         raise ValueError(f"fourier_frequencies must be positive and finite, got {frequencies}")
     return frequencies
@@ -147,41 +152,49 @@ def realnvp(
         features the conditioners read (empty or None: raw `x` only).
       dtype: float32 (default) or float64.
       name: distribution name.
+
+    Raises:
+      TypeError, ValueError: an argument of the wrong kind or out of range
+        (the message names it), including the arguments of the other kind
+        of flow (`hidden_channels` of a vector flow, say).
     """
+    event_shape = check.event_shape_tuple("event_shape", event_shape)
+    num_couplings = check.positive_int("num_couplings", num_couplings)
+    hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
+    num_levels = check.optional_positive_int("num_levels", num_levels)
+    hidden_channels = check.positive_int("hidden_channels", hidden_channels)
+    dropout = check.probability("dropout", dropout)
+    dtype = check.float_dtype("dtype", dtype)
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
-        hidden_units=tuple(hidden_units),
+        hidden_units=hidden_units,
         mask=mask,
         num_levels=num_levels,
         hidden_channels=hidden_channels,
         dropout=dropout,
         name=name,
     )
-    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     if context is not None:
         config.update(context)
-    event_shape = check_event_shape("event_shape", event_shape)
-    config["event_shape"] = event_shape
     if len(event_shape) == 1:
-        if int(num_couplings) < 1:
-            raise ValueError(f"num_couplings must be >= 1, got {num_couplings}")
         frequencies = resolve_fourier_frequencies(fourier_frequencies, event_shape)
         config["fourier_frequencies"] = frequencies  # resolved, so a saved model rebuilds the same network
         bijector = realnvp_vector(
-            event_shape, int(num_couplings), tuple(hidden_units), mask, float(dropout), dtype, context_size, frequencies
+            event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size, frequencies
         )
         return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name, context=context)
     if len(event_shape) != 3:
         raise ValueError(f"realnvp takes vectors (D,) or images (H, W, C), got event_shape={event_shape}")
     if resolve_fourier_frequencies(fourier_frequencies, event_shape):
         raise ValueError("fourier_frequencies applies to vector flows only; image flows use conv conditioners")
-    levels = default_num_levels(event_shape) if num_levels is None else int(num_levels)
+    levels = default_num_levels(event_shape) if num_levels is None else num_levels
     factor = 2 ** (levels - 1)
-    if levels < 1 or event_shape[0] % factor or event_shape[1] % factor:
+    if event_shape[0] % factor or event_shape[1] % factor:
         raise ValueError(
             f"realnvp with num_levels={levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
         )
     config["num_levels"] = levels
-    bijector = realnvp_image_level(event_shape, 0, levels, int(hidden_channels), float(dropout), dtype, context_size)
+    bijector = realnvp_image_level(event_shape, 0, levels, hidden_channels, dropout, dtype, context_size)
     return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name, context=context)

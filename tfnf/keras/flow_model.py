@@ -21,12 +21,13 @@ from tfnf.flows.data_bijector import resolve_preprocessing
 from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples
 from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
-from tfnf.keras.input_checks import InputChecks, input_errors_as_value_errors
+from tfnf.keras.input_checks import UNEXPECTED_Y, InputChecks, input_errors_as_value_errors
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
 tfd = tfp.distributions
 
 DEQUANTIZATIONS = ("uniform", "variational")
+SAMPLE_CHUNK = 4096  # samples decoded per call by `sample`
 
 
 def _as_flow(flow):
@@ -203,9 +204,11 @@ class FlowModel(keras.Model):
     # --- training --------------------------------------------------------------------------------
     def _unpack(self, data):
         """`(x, condition)` from a step's data: `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
-        Unconditional models ignore anything after `x`; conditional ones need the condition."""
+        Conditional models need the condition; unconditional ones refuse one (whatever the input)."""
         x, condition = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) else (data, None)
         if not self.conditional:
+            if condition is not None:  # a generator's (x, y): the checks before training cannot see it
+                raise ValueError(UNEXPECTED_Y)
             return x, None
         if condition is None:
             raise ValueError(
@@ -390,9 +393,14 @@ class FlowModel(keras.Model):
         seed = tf.constant([int(seed), 0] if np.ndim(seed) == 0 else seed, tf.int32)
         condition = self.input_checks.condition(condition, int(n))
         condition = None if condition is None else tf.constant(condition)
-        # The latent is drawn outside XLA, so a seed gives the same samples whatever `jit_compile` is.
+        # The latent is drawn outside XLA, so a seed gives the same samples whatever `jit_compile` is;
+        # it is decoded in chunks, so a large `n` never holds every conditioner activation at once.
         z = self.data_flow.latent_sample(int(n), tf.constant(temperature, self.flow_dtype), seed)
-        x = self._compiled(self.data_flow.decode)(z, condition)
+        decode = self._compiled(self.data_flow.decode)
+        x = tf.concat([
+            decode(z[i : i + SAMPLE_CHUNK], None if condition is None else condition[i : i + SAMPLE_CHUNK])
+            for i in range(0, int(n), SAMPLE_CHUNK)
+        ], axis=0)
         return self.data_flow.quantize(x) if quantized else x
 
     def interpolate(self, x_a, x_b, steps=8, condition=None):

@@ -9,6 +9,13 @@ import tensorflow as tf
 from tfnf.flows.condition import check_condition
 
 MAX_SAMPLES = 2**31 - 1
+MAX_SAMPLE_BYTES = 2**32  # what one `sample` call may return: 4 GiB
+
+UNEXPECTED_Y = (
+    "this FlowModel is unconditional but got y (conditions, or a second item in each element of the "
+    "data); build the flow with num_classes= or context_shape= to train a conditional model, or "
+    "give x alone (dataset.map(lambda x, y: x))"
+)
 
 
 def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
@@ -112,7 +119,10 @@ def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset",
             finite = tf.logical_and(tf.math.is_finite(x), tf.math.is_finite(tf.cast(x, dtype)))
             bad = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int64))
             assertions.append(
-                tf.debugging.Assert(tf.equal(bad, 0), [f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values (in the model's dtype):", bad])
+                tf.debugging.Assert(tf.equal(bad, 0), [
+                    f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values (in the model dtype {tf.as_dtype(dtype).name}):",
+                    bad,
+                ])
             )
         with tf.control_dependencies(assertions):
             return tf.identity(x)
@@ -233,16 +243,21 @@ class InputChecks:
                 condition = condition.reshape(-1, *condition.shape[len(batch_shape):])
         return flat, self.condition(condition, len(flat)), batch_shape
 
-    @staticmethod
-    def sampling(n, temperature, non_gaussian_base=None):
-        """Check `sample`'s `n` (an int in `[1, 2**31)`) and `temperature` (finite, >= 0, and
-        1 for a `non_gaussian_base`, the base distribution when it is not Gaussian)."""
+    def sampling(self, n, temperature, non_gaussian_base=None):
+        """Check `sample`'s `n` (an int in `[1, 2**31)` whose samples fit in `MAX_SAMPLE_BYTES`) and
+        `temperature` (finite, >= 0, and 1 for a `non_gaussian_base`, the base when it is not Gaussian)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"n (the number of samples) must be an integer, got {n!r}")
         if n <= 0:
             raise ValueError(f"n (the number of samples) must be positive, got {n}")
         if n > MAX_SAMPLES:
             raise ValueError(f"n (the number of samples) must be at most {MAX_SAMPLES} (int32), got {n}")
+        size = n * math.prod(self.event_shape) * tf.as_dtype(self.dtype).size
+        if size > MAX_SAMPLE_BYTES:
+            raise ValueError(
+                f"n (the number of samples) = {n} would return {size / 2**30:.1f} GiB, more than one call may "
+                f"({MAX_SAMPLE_BYTES // 2**30} GiB); draw them in several calls with different seeds"
+            )
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
             raise TypeError(f"temperature must be a real number, got {temperature!r}")
         if not 0 <= temperature < math.inf:
@@ -297,6 +312,9 @@ class InputChecks:
             return self.batch(x, name)
         if isinstance(x, tf.data.Dataset):
             check_dataset(x, self.event_shape, name=name)
+            spec = x.element_spec
+            if self.condition_spec is None and isinstance(spec, (tuple, list)) and len(spec) > 1 and spec[1] is not None:
+                raise ValueError(UNEXPECTED_Y)
             if self.condition_spec is not None:
                 check_condition_dataset(x, self.condition_spec, name=name)
                 x = with_condition_checks(x, self.condition_spec, name=name)
@@ -312,10 +330,7 @@ class InputChecks:
             return x, None
         if self.condition_spec is None:
             if y is not None:
-                raise ValueError(
-                    "this FlowModel is unconditional but got y (conditions); build the flow with "
-                    "num_classes= or context_shape= to train a conditional model"
-                )
+                raise ValueError(UNEXPECTED_Y)
             return x, None
         if isinstance(x, np.ndarray):
             if y is None:
@@ -331,7 +346,9 @@ class InputChecks:
             x = data[0]
             y = data[1] if len(data) > 1 else None
             if self.condition_spec is None:
-                return (self.data(x, "validation_data"), *data[1:])  # extra items are ignored
+                if y is not None:
+                    raise ValueError(UNEXPECTED_Y)
+                return (self.data(x, "validation_data"),)
             x, y = self.training_data(x, y, "validation_data")
             return (x,) if y is None else (x, y, *data[2:])
         return self.training_data(data, None, "validation_data")[0]
