@@ -161,3 +161,28 @@ def test_os_errors_reach_the_user_as_one_line(monkeypatch, capsys):
     monkeypatch.setattr(saved_model_commands, "load_saved_model", refuse)
     assert main(["evaluate", "/somewhere"]) == 2
     assert capsys.readouterr().err.strip() == "tfnf evaluate: error: /somewhere/saved_model.pb: Permission denied"
+
+
+def test_a_tensorflow_error_is_one_line_with_its_assertion(monkeypatch, capsys):
+    """An export refusing its inputs at run time (an `InvalidArgumentError`) is one line, exit 2; a bug keeps its traceback."""
+    import tensorflow as tf
+
+    from tfnf.cli import main as cli_main
+    from tfnf.cli import saved_model_commands
+
+    @tf.function
+    def refusing(x):
+        tf.debugging.Assert(x > 0, ["num_samples must be positive, got", x])
+        return x
+
+    monkeypatch.setattr(saved_model_commands, "run_sample", lambda args: refusing(tf.constant(-3)))
+    assert cli_main.main(["sample", "anywhere"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines == ["tfnf sample: error: assertion failed: [num_samples must be positive, got] [-3]"]
+
+    def bug(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(saved_model_commands, "run_sample", bug)
+    with pytest.raises(KeyError):
+        cli_main.main(["sample", "anywhere"])

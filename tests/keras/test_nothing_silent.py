@@ -71,3 +71,34 @@ def test_a_large_sample_is_decoded_in_chunks_with_the_same_result(model, monkeyp
     whole = model.sample(10, seed=3).numpy()
     monkeypatch.setattr(flow_model, "SAMPLE_CHUNK", 4)
     np.testing.assert_allclose(model.sample(10, seed=3).numpy(), whole, rtol=1e-5, atol=1e-5)
+
+
+def test_a_generator_batch_of_the_wrong_event_shape_is_named(model):
+    def wrong_shape():
+        yield (np.zeros((4, 8, 8, 2), np.float32),)
+
+    with pytest.raises(ValueError, match=r"x must have shape \[batch, 8, 8, 1\], got batches of shape.*8.*8.*2"):
+        model.fit(wrong_shape(), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64])
+def test_8_bit_pixels_in_any_dtype_with_256_bins(dtype):
+    pixels = np.random.default_rng(0).integers(0, 256, (64, 4, 4, 1)).astype(dtype)
+    pixels[0, 0, 0, 0] = 255
+    model = tfnf.FlowModel(tfnf.flows.glow((4, 4, 1), num_levels=1, num_steps=1, hidden_channels=4, seed=0), num_bins=256)
+    model.compile()
+    history = model.fit(pixels, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    dataset = tf.data.Dataset.from_tensor_slices(pixels).batch(32)
+    assert np.isfinite(model.evaluate(dataset, verbose=0, return_dict=True)["loss"])
+    expected = model.log_prob(pixels[:4].astype(np.float32)).numpy()
+    np.testing.assert_allclose(model.log_prob(pixels[:4]).numpy(), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"pixel values in \[0, 256\)"):
+        model.log_prob(np.full((1, 4, 4, 1), 256, np.int64))
+
+
+def test_num_bins_up_to_two_to_the_sixteen():
+    flow = tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,))
+    assert tfnf.FlowModel(flow, num_bins=2**16).num_bins == 65536
+    with pytest.raises(ValueError, match="num_bins must be an integer in \\[2, 65536\\]"):
+        tfnf.FlowModel(flow, num_bins=2**16 + 1)

@@ -32,8 +32,9 @@ def main(argv=None):
     """Entry point; returns the exit status (0 ok, 2 user error).
 
     Every failure it reports (a `CommandLineError`, a `ValueError` or
-    `TypeError` of a bad argument, an `OSError` on a file) is one line on
-    stderr, `tfnf <command>: error: <what is wrong>`, and exit status 2.
+    `TypeError` of a bad argument, an `OSError` on a file, a TensorFlow error
+    such as an export refusing its inputs) is one line on stderr,
+    `tfnf <command>: error: <what is wrong>`, and exit status 2.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
@@ -44,10 +45,23 @@ def main(argv=None):
         message = str(error)
     except OSError as error:  # a file the command reads or writes: `<file>: <reason>`
         message = describe_os_error(error)
+    except Exception as error:
+        if not type(error).__module__.startswith("tensorflow."):
+            raise  # a bug, not a user error: keep its traceback
+        message = tensorflow_error_line(error)  # e.g. an export's signature refusing its inputs
     else:
         return 0
     print(f"tfnf {args.command}: error: {one_line(message)}", file=sys.stderr)
     return 2
+
+
+def tensorflow_error_line(error):
+    """The line of a TensorFlow error that says what is wrong (an assertion's message, else its first line)."""
+    lines = [line.strip() for line in str(getattr(error, "message", error)).splitlines() if line.strip()]
+    for line in lines:
+        if "assertion failed" in line:
+            return line.split("[[", 1)[0].strip()
+    return lines[0] if lines else type(error).__name__
 
 
 def one_line(message):

@@ -21,7 +21,7 @@ from tfnf.flows.data_bijector import resolve_preprocessing
 from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples
 from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
-from tfnf.keras.input_checks import UNEXPECTED_Y, InputChecks, input_errors_as_value_errors
+from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, InputChecks, input_errors_as_value_errors
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
 tfd = tfp.distributions
@@ -206,6 +206,7 @@ class FlowModel(keras.Model):
         """`(x, condition)` from a step's data: `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
         Conditional models need the condition; unconditional ones refuse one (whatever the input)."""
         x, condition = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) else (data, None)
+        x = self._checked_event_shape(x)
         if not self.conditional:
             if condition is not None:  # a generator's (x, y): the checks before training cannot see it
                 raise ValueError(UNEXPECTED_Y)
@@ -216,6 +217,24 @@ class FlowModel(keras.Model):
                 "train on (x, condition) pairs: fit(x, y) or a dataset of (x, y)"
             )
         return x, condition
+
+    def _checked_event_shape(self, x):
+        """A generator's batches reach the step unchecked: their event shape is checked as the step
+        traces, or (dimensions unknown until run time) by an assertion that fit reports as `ValueError`."""
+        shape, event = tf.TensorShape(x.shape), ", ".join(map(str, self.event_shape))
+        message = f"x must have shape [batch, {event}], got batches of shape"
+        if shape.rank is None:
+            return x
+        if shape.rank != len(self.event_shape) + 1 or not shape[1:].is_compatible_with(self.event_shape):
+            raise ValueError(f"{message} {shape.as_list()}")
+        if shape[1:].is_fully_defined():
+            return x
+        check = tf.debugging.Assert(
+            tf.reduce_all(tf.equal(tf.shape(x)[1:], self.event_shape)), [INPUT_CHECK_TAG + message, tf.shape(x)],
+            summarize=8,
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(x)
 
     def call(self, x, training=False, condition=None):
         """`log_prob(x)`, `x: [batch, *event_shape]` -> `[batch]`; when training, one draw of the
