@@ -105,6 +105,12 @@ def context_vector(spec, condition, dtype=tf.float32):
     """
     if _is_concrete(condition):
         condition = check_condition(spec, condition)
+    return encode_context(spec, condition, dtype)
+
+
+def encode_context(spec, condition, dtype=tf.float32):
+    """`condition` as the bijectors read it, unchecked: labels `[...]` -> one-hot `[..., K]`,
+    vectors `[..., k]` cast to `dtype` (any leading shape)."""
     if "num_classes" in spec:
         return tf.one_hot(tf.cast(condition, tf.int32), spec["num_classes"], dtype=dtype)
     return tf.cast(condition, dtype)

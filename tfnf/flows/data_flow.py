@@ -22,6 +22,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import conditional_kwargs
+from tfnf.flows.condition import encode_context
 from tfnf.flows.data_bijector import data_bijector
 
 tfb = tfp.bijectors
@@ -109,12 +110,8 @@ class DataFlow(tf.Module):
             return {}
         if condition is None:
             raise ValueError(f"this flow is conditional ({self.condition_spec}) but got no condition")
-        if "num_classes" in self.condition_spec:
-            width = self.condition_spec["num_classes"]
-            context = tf.one_hot(tf.cast(condition, tf.int32), width, dtype=self.dtype)
-        else:
-            width = self.condition_spec["context_shape"][0]
-            context = tf.cast(condition, self.dtype)
+        context = encode_context(self.condition_spec, condition, self.dtype)  # checked by the caller
+        width = context.shape[-1]
         context = tf.reshape(tf.broadcast_to(context, tf.concat([batch_shape, [width]], axis=0)), [-1, width])
         return conditional_kwargs(self.bijector, context)
 
