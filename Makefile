@@ -1,24 +1,43 @@
-# Every target installs what it needs into .venv first (Python 3.11).
+# Every target installs what it needs into .venv first (Python 3.11), the exact
+# versions of constraints.txt within setup.cfg's ranges.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tfnf-installed
 
+# `make test-lowest`: the lowest versions of those ranges (constraints-lowest.txt) in
+# their own virtualenv, and a few fast test files on them.
+LOWEST_VENV ?= .venv-lowest
+LOWEST_PY := $(LOWEST_VENV)/bin/python
+LOWEST_STAMP := $(LOWEST_VENV)/.tfnf-installed
+SMOKE_TESTS ?= tests/test_backend.py tests/datasets/test_toy2d.py tests/datasets/test_tfds_images.py tests/cli/test_help.py \
+	tests/keras/test_tensorboard_sample_grid.py tests/test_readme.py
+
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
 
-.PHONY: install test demo bench clean
+.PHONY: install test test-lowest demo bench clean
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test]" -c constraints.txt
 	touch $(STAMP)
 
+# one pytest worker per core (pytest-xdist), each test file on one worker so module fixtures build once
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadfile tests
+
+$(LOWEST_STAMP): setup.cfg pyproject.toml constraints-lowest.txt
+	test -x $(LOWEST_PY) || $(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_PY) -m pip install --quiet --upgrade pip
+	$(LOWEST_PY) -m pip install --quiet -e ".[test]" -c constraints-lowest.txt
+	touch $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP)
+	$(LOWEST_PY) -m pytest -q -p no:cacheprovider $(SMOKE_TESTS)
 
 demo: $(STAMP)
 	$(VENV)/bin/tfnf train --dataset digits --flow glow --out runs/digits-glow

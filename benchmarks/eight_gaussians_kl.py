@@ -11,6 +11,9 @@ evaluated. Each seed trains a fresh model on fresh data; eight seeds by
 default, because the figure varies from seed to seed by about +-0.01 nats.
 
 Run: `.venv/bin/python benchmarks/eight_gaussians_kl.py [--quick]` (prints a Markdown table).
+`--mixing none lu reverse` compares the vector mixings between couplings
+(`realnvp(..., mixing=...)`), `--conditioner mlp residual_mlp` the coupling
+networks; every combination trains on the same seeds, alternating within a seed.
 """
 
 import argparse
@@ -22,16 +25,27 @@ import harness
 import tfnf
 
 
-def train_tfnf_realnvp(steps, batch_size, seed, jit_compile="auto", fourier_frequencies="auto"):
+def train_tfnf_realnvp(
+    steps, batch_size, seed, jit_compile="auto", fourier_frequencies="auto", mixing=None, conditioner=None
+):
     """Train the tfnf realnvp of this benchmark; returns `(model, seconds, timer)`.
 
     `seconds` is the wall time of `fit`; `timer` (a `StepTimer`) holds the first
     step's duration (tracing and compilation) and the steady-state steps/s.
     `jit_compile` goes to `FlowModel.compile` (Keras' "auto" means no XLA on CPU),
-    `fourier_frequencies` to `realnvp` (its default gives 2-D data Fourier features).
+    `fourier_frequencies`, `mixing` and `conditioner` to `realnvp` (its default
+    gives 2-D data Fourier features, no mixing, MLP conditioners).
     """
     keras.utils.set_random_seed(seed)
-    flow = tfnf.flows.realnvp((2,), num_couplings=8, hidden_units=(64, 64), fourier_frequencies=fourier_frequencies)
+    flow = tfnf.flows.realnvp(
+        (2,),
+        num_couplings=8,
+        hidden_units=(64, 64),
+        fourier_frequencies=fourier_frequencies,
+        mixing=mixing,
+        seed=seed if mixing == "lu" else None,
+        conditioner=conditioner,
+    )
     model = tfnf.FlowModel(flow, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True, ema_momentum=0.99), jit_compile=jit_compile)
     data = harness.eight_gaussians_data(steps * batch_size, seed)
@@ -76,15 +90,31 @@ def main():
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="default 0..7 (0 with --quick)")
     parser.add_argument("--quick", action="store_true", help="one seed")
+    parser.add_argument("--mixing", nargs="+", default=["none"], choices=["none", "lu", "reverse"])
+    parser.add_argument("--conditioner", nargs="+", default=["mlp"], choices=["mlp", "residual_mlp"])
     args = parser.parse_args()
     seeds = args.seeds if args.seeds is not None else ([0] if args.quick else list(range(8)))
-    rows, kls = [], []
+    variants = [(m, c) for c in args.conditioner for m in args.mixing]
+    rows, kls = [], {v: [] for v in variants}
     for seed in seeds:
-        model, seconds, _ = train_tfnf_realnvp(args.steps, args.batch_size, seed)
-        kls.append(harness.eight_gaussians_kl(lambda x: model.log_prob(x).numpy()))
-        rows.append(["tfnf realnvp (8 couplings, 64x64)", seed, args.steps, f"{args.steps / seconds:.1f}", f"{kls[-1]:.4f}"])
+        for mixing, conditioner in variants:
+            model, seconds, _ = train_tfnf_realnvp(
+                args.steps,
+                args.batch_size,
+                seed,
+                mixing=None if mixing == "none" else mixing,
+                conditioner=None if conditioner == "mlp" else conditioner,
+            )
+            kl = harness.eight_gaussians_kl(lambda x: model.log_prob(x).numpy())
+            kls[(mixing, conditioner)].append(kl)
+            label = f"tfnf realnvp (8 couplings, 64x64, mixing {mixing}, {conditioner})"
+            rows.append([label, seed, args.steps, f"{args.steps / seconds:.1f}", f"{kl:.4f}"])
     harness.print_table(["model", "seed", "steps", "steps/s", "KL(p‖q) nats"], rows)
-    print(f"\nKL over {len(kls)} seeds: mean {sum(kls) / len(kls):.4f}, min {min(kls):.4f}, max {max(kls):.4f}")
+    for (mixing, conditioner), values in kls.items():
+        print(
+            f"\nmixing {mixing}, {conditioner}: KL over {len(values)} seeds: mean {sum(values) / len(values):.4f}, "
+            f"min {min(values):.4f}, max {max(values):.4f}"
+        )
 
 
 if __name__ == "__main__":

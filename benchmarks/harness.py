@@ -23,6 +23,27 @@ import tfnf
 WORKER_PREFIX = "BENCHMARK-RESULT "
 
 
+# --- the machine --------------------------------------------------------------------------
+def cpu_description():
+    """`"<model name>, <n> cores, flags: ..."` from /proc/cpuinfo: ratios between flows differ
+    between CPUs (AMX, AVX-512, bf16), so every result names the CPU it was measured on."""
+    import platform
+
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    except OSError:
+        pass
+    wanted = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16") if f in flags]
+    return f"{model}, {os.cpu_count()} cores, flags: {' '.join(wanted) or 'none of avx2/avx512/amx'}"
+
+
 # --- output -----------------------------------------------------------------------------
 def print_table(headers, rows):
     """Print a Markdown table; `rows` are sequences of already formatted cells."""

@@ -7,7 +7,8 @@ bits/dim (3 x 5 minutes of training), uniform vs variational dequantisation
 (2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
 of training plus compilation, ~13 minutes), the Glow step's breakdown (~5 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
-minutes) and MAF against IAF (~1 minute). `--quick` shortens every budget.
+minutes), MAF against IAF (~1 minute) and the command line's start-up (`tfnf --help`, under a
+minute). `--quick` shortens every budget.
 Results of a run are kept in benchmarks/RESULTS.md.
 """
 
@@ -28,6 +29,7 @@ SCRIPTS = [
     "glow_scaling.py",
     "nsf_vs_realnvp.py",
     "maf_vs_iaf.py",
+    "cli_help.py",
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tfnf.cli.main import main
 
-TINY = ["--levels", "1", "--steps", "1", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+TINY = ["--levels", "1", "--steps", "1", "--hidden", "8", "--epochs", "1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,17 @@ def test_train_writes_every_artifact(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["parameters"] > 0 and metrics["epochs_run"] == 1
     assert 0 < metrics["test_bits_per_dim"] < 8
-    assert os.path.isfile(os.path.join(metrics["saved_model"], "saved_model.pb"))
-    assert metrics["saved_model"].endswith(os.path.join("saved_models", "digits_glow", "1"))
+    assert metrics["saved_model"] == os.path.join("saved_models", "digits_glow", "1")  # relative to --out
+    assert (trained_run / metrics["saved_model"] / "saved_model.pb").is_file()
+    assert metrics["keras_model"] == "model.keras"
+    assert metrics["pictures"] == ["samples.png", "interpolation.png", "loss.png"]
     assert set(metrics["versions"]) >= {"tensorflow", "tensorflow_probability", "keras"}
 
 
 def test_evaluate_on_the_export_agrees_with_metrics(trained_run, capsys):
     metrics = json.loads((trained_run / "metrics.json").read_text())
     capsys.readouterr()
-    assert main(["evaluate", metrics["saved_model"], "--dataset", "digits", "--split", "test"]) == 0
+    assert main(["evaluate", str(trained_run / metrics["saved_model"]), "--dataset", "digits", "--split", "test"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert abs(result["bits_per_dim"] - metrics["test_bits_per_dim"]) < 0.02
     assert result["examples"] == metrics["test_examples"] == 270
@@ -45,10 +47,10 @@ def test_evaluate_on_the_export_agrees_with_metrics(trained_run, capsys):
 def test_sample_from_the_export(trained_run, tmp_path):
     metrics = json.loads((trained_run / "metrics.json").read_text())
     grid = tmp_path / "grid.png"
-    assert main(["sample", metrics["saved_model"], "-n", "9", "--temperature", "0.5", "--out", str(grid)]) == 0
+    assert main(["sample", str(trained_run / metrics["saved_model"]), "-n", "9", "--temperature", "0.5", "--out", str(grid)]) == 0
     assert grid.read_bytes()[:4] == b"\x89PNG"
     array = tmp_path / "s.npy"
-    assert main(["sample", metrics["saved_model"], "-n", "5", "--out", str(array)]) == 0
+    assert main(["sample", str(trained_run / metrics["saved_model"]), "-n", "5", "--out", str(array)]) == 0
     values = np.load(array)
     assert values.shape == (5, 8, 8, 1) and values.min() >= 0 and values.max() <= 16
 
@@ -63,7 +65,7 @@ def test_export_from_keras_file(trained_run, tmp_path):
 def test_train_on_a_toy_density_writes_density_png(flow, tmp_path):
     out = tmp_path / "toy"
     args = ["train", "--dataset", "eight_gaussians", "--flow", flow, "--couplings", "2", "--hidden", "8"]
-    assert main([*args, "--epochs", "1", "--verbose", "0", "--out", str(out)]) == 0
+    assert main([*args, "--epochs", "1", "--quiet", "--out", str(out)]) == 0
     assert (out / "density.png").is_file()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_bins"] is None and metrics["flow_config"]["builder"] == flow
@@ -73,8 +75,6 @@ def test_train_on_a_toy_density_writes_density_png(flow, tmp_path):
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
-        (["train", "--dataset", "digits", "--flow", "made"], "unknown flow 'made'"),
         (["train", "--dataset", "digits", "--flow", "maf"], "maf needs vector data"),
         (["train", "--dataset", "moons", "--flow", "glow"], "glow needs image data"),
         (["sample", "/nonexistent/model"], "is not a SavedModel"),
@@ -91,8 +91,7 @@ def test_train_on_a_toy_density_writes_density_png(flow, tmp_path):
         (["train", "--levels", "0"], "--levels must be a positive number, got 0"),
         (["train", "--time-budget", "-1"], "--time-budget must be a positive number, got -1.0"),
         (["train", "--dropout", "1.5"], "--dropout must be in [0, 1), got 1.5"),
-        (["train", "--temperature", "-1"], "--temperature must be finite and >= 0, got -1.0"),
-        (["train", "--num-bits", "0", "--dataset", "mnist"], "--num-bits must be between 1 and 8, got 0"),
+        (["train", "--temperatures", "0.5", "-1"], "--temperatures must be finite and >= 0, got -1.0"),
         (["export", "notes.txt", "out"], "is not a .keras file"),
     ],
 )
@@ -109,6 +108,11 @@ def test_errors_are_one_line_with_nonzero_exit(argv, words, capsys):
         (["sample", ".", "--temperature", "warm"], "argument --temperature: invalid float value: 'warm'"),
         (["train", "--epochs", "2.5"], "argument --epochs: invalid int value: '2.5'"),
         (["evaluate", ".", "--split", "dev"], "argument --split: invalid choice: 'dev'"),
+        (["train", "--dataset", "nope"], "argument --dataset: invalid choice: 'nope'"),
+        (["evaluate", ".", "--dataset", "nope"], "argument --dataset: invalid choice: 'nope'"),
+        (["train", "--flow", "made"], "argument --flow: invalid choice: 'made'"),
+        (["train", "--coupling", "spline"], "argument --coupling: invalid choice: 'spline'"),
+        (["train", "--num-bits", "0", "--dataset", "mnist"], "argument --num-bits: invalid choice: 0"),
     ],
 )
 def test_unparseable_arguments_exit_with_status_2(argv, words, capsys):
@@ -120,7 +124,7 @@ def test_unparseable_arguments_exit_with_status_2(argv, words, capsys):
 
 def test_evaluate_rejects_a_dataset_of_the_wrong_shape(trained_run, capsys):
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert main(["evaluate", metrics["saved_model"], "--dataset", "moons"]) == 2
+    assert main(["evaluate", str(trained_run / metrics["saved_model"]), "--dataset", "moons"]) == 2
     assert "expects (8, 8, 1)" in capsys.readouterr().err
 
 
@@ -130,3 +134,10 @@ def test_python_dash_m_entry_point(tmp_path):
     )
     assert result.returncode == 2
     assert "is not a SavedModel" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_image_pictures_show_samples_at_each_temperature(trained_run):
+    from tests.cli.pictures import assert_not_blank
+
+    for name in ("samples.png", "interpolation.png", "loss.png"):
+        assert_not_blank(trained_run / name)

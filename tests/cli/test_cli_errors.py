@@ -16,7 +16,7 @@ from tfnf.cli.data_sources import CommandLineError
 from tfnf.cli.main import main
 from tfnf.cli.output_files import write_output
 
-TINY = ["--levels", "1", "--steps", "1", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+TINY = ["--levels", "1", "--steps", "1", "--hidden", "8", "--epochs", "1", "--quiet"]
 REPOSITORY = Path(tfnf.__file__).resolve().parents[1]
 
 # TensorFlow's own C++ log lines (absl format), which it writes to stderr at import
@@ -33,7 +33,7 @@ def saved_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli_errors") / "run"
     assert main(["train", "--dataset", "digits", "--flow", "glow", "--out", str(out), *TINY]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    return Path(metrics["saved_model"])
+    return out / metrics["saved_model"]
 
 
 def damaged_copy(saved_model, tmp_path, part):

@@ -8,7 +8,7 @@ import tfnf
 from tests.killed_process import child_process, sigkill, wait_for_file
 from tfnf.cli.main import main
 
-TINY = ["--dataset", "digits", "--flow", "glow", "--levels", "1", "--steps", "1", "--hidden", "8", "--verbose", "0"]
+TINY = ["--dataset", "digits", "--flow", "glow", "--levels", "1", "--steps", "1", "--hidden", "8", "--quiet"]
 
 
 @pytest.mark.slow

@@ -38,3 +38,33 @@ def test_unknown_name_and_bits_are_named():
         tfds_images("imagenet")
     with pytest.raises(ValueError, match="num_bits"):
         tfds_images("mnist", num_bits=9)
+
+
+def test_the_download_path_imports():
+    """TFDS resolves `importlib_resources` lazily when it prepares a dataset; it must be installed."""
+    from tensorflow_datasets.core import dataset_builder
+
+    assert callable(dataset_builder.importlib_resources.files)
+    assert dataset_builder.importlib_resources.abc.Traversable
+
+
+def test_download_is_asked_only_with_download_true(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", lambda self, *a, **k: calls.append(self.name))
+    with pytest.raises(DatasetUnavailableError):
+        tfds_images("mnist", data_dir=str(tmp_path))
+    assert calls == []
+    with pytest.raises(DatasetUnavailableError):  # the stand-in prepared nothing
+        tfds_images("mnist", data_dir=str(tmp_path), download=True)
+    assert calls == ["mnist"]
+
+
+def test_a_failed_download_is_named(tmp_path, monkeypatch):
+    def offline(self, *args, **kwargs):
+        raise ConnectionError("Failed to resolve 'storage.googleapis.com'\nmore detail")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+    with pytest.raises(DatasetUnavailableError, match="could not be downloaded") as caught:
+        tfds_images("mnist", data_dir=str(tmp_path), download=True)
+    assert caught.value.download_error == "Failed to resolve 'storage.googleapis.com'"
+    assert caught.value.name == "mnist" and caught.value.data_dir == str(tmp_path)

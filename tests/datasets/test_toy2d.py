@@ -62,3 +62,19 @@ def test_bad_arguments_are_named():
         toy2d("spiral", 10)
     with pytest.raises(ValueError, match="shape"):
         toy2d_log_prob("checkerboard", np.zeros((3, 3)))
+
+
+def test_moons_lie_on_two_half_circles():
+    """scikit-learn's moons, scaled by 2 about (0.5, 0.25): unit half circles centred at (0, 0) and (1, 0.5)."""
+    points = toy2d("moons", 4000, seed=1).astype(np.float64) / 2.0 + [0.5, 0.25]
+    upper = np.abs(np.linalg.norm(points, axis=1) - 1.0)
+    lower = np.abs(np.linalg.norm(points - [1.0, 0.5], axis=1) - 1.0)
+    assert np.mean(np.minimum(upper, lower)) < 0.06  # noise 0.05 per coordinate before scaling
+    assert 0.45 < np.mean(upper < lower) < 0.55  # half the points on each moon
+
+
+def test_circles_have_radii_three_and_one_and_a_half():
+    radius = np.linalg.norm(toy2d("circles", 4000, seed=1), axis=1)
+    inner = radius < 2.25
+    assert inner.mean() == 0.5
+    assert abs(radius[inner].mean() - 1.5) < 0.02 and abs(radius[~inner].mean() - 3.0) < 0.02

@@ -36,9 +36,10 @@ CHILD = textwrap.dedent(
     def train(strategy):
         keras.utils.set_random_seed(0)
         with strategy.scope():
-            flow = tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=1, hidden_channels=8, seed=0)
+            flow = tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=1, hidden_channels=8, dropout=0.0, seed=0)
             model = tfnf.FlowModel(flow, num_bins=None, preprocessing="none", init_batch_size=256)
-            model.compile(optimizer=keras.optimizers.Adam(2e-3))
+            # step by step and without XLA on one device too, so that the curves compare step for step
+            model.compile(optimizer=keras.optimizers.Adam(2e-3), steps_per_execution=1, jit_compile=False)
         batch_losses = []
         record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batch_losses.append(float(logs["loss"])))
         history = model.fit(x, batch_size=64, epochs=3, shuffle=False, callbacks=[record], verbose=0)

@@ -325,15 +325,30 @@ def test_a_non_finite_step_is_skipped_and_counted(make_realnvp, moons):
     assert all(np.all(np.isfinite(v.numpy())) for v in model.trainable_variables)
 
 
-def test_repeated_non_finite_steps_stop_training_keeping_good_weights(make_realnvp, moons):
+def _with_good_batches_after(data, good_after):
+    """`data`'s batches of 64, then `good_after` clean batches (which must not be applied after a stop)."""
+    return data.concatenate(tf.data.Dataset.from_tensor_slices(np.tile(good_after, (1, 1))).batch(64))
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 16])
+def test_repeated_non_finite_steps_stop_training_keeping_good_weights(make_realnvp, moons, steps_per_execution):
     model = tfnf.FlowModel(make_realnvp(), init_batch_size=64, max_consecutive_skips=3)
-    model.compile()
+    model.compile(steps_per_execution=steps_per_execution)
     snapshots = []
     record = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: snapshots.append([v.numpy().copy() for v in model.trainable_variables])
     )
+    reference = tfnf.FlowModel(make_realnvp(), init_batch_size=64)
+    reference.compile(steps_per_execution=1)
+    reference.set_weights(model.get_weights())
+    data = _with_good_batches_after(_with_bad_batches(moons, [1, 2, 3, 4, 5], np.inf), moons[64:256])
     with pytest.raises(FloatingPointError, match="3 consecutive steps"):
-        model.fit(_with_bad_batches(moons, [1, 2, 3, 4, 5], np.inf), epochs=1, verbose=0, callbacks=[record])
-    assert len(snapshots) == 4  # one good step, then three skipped ones before the stop
-    for v, good in zip(model.trainable_variables, snapshots[0]):
-        np.testing.assert_array_equal(v.numpy(), good)
+        model.fit(data, epochs=1, verbose=0, callbacks=[record])
+    if steps_per_execution == 1:
+        assert len(snapshots) == 4  # one good step, then three skipped ones before the stop
+    else:
+        assert len(snapshots) == 1  # one call of 9 steps: 1 good, 5 bad (stop after 3), 3 good never applied
+    assert model.optimizer.iterations.numpy() == 1
+    reference.fit(moons[:64], batch_size=64, epochs=1, verbose=0, shuffle=False)  # the one good step alone
+    for v, good in zip(model.trainable_variables, reference.trainable_variables):
+        np.testing.assert_allclose(v.numpy(), good.numpy(), rtol=1e-5, atol=1e-7)

@@ -23,6 +23,7 @@ import tensorflow as tf
 from tfnf.bijectors.conv_conditioner import ConvConditioner
 from tfnf.bijectors.coupling_masks import make_coupling_mask
 from tfnf.bijectors.dense_conditioner import DenseConditioner
+from tfnf.bijectors.precision import network_dtype_policy
 from tfnf.bijectors.flow_bijector import (
     FlowBijector,
     check_event_shape,
@@ -95,7 +96,7 @@ class Coupling(FlowBijector):
                     hidden_channels=hidden_channels,
                     dropout=dropout,
                     context_size=context_size,
-                    dtype=dtype.name,
+                    dtype=network_dtype_policy(dtype),
                 )
             else:
                 conditioner = DenseConditioner(
@@ -105,7 +106,7 @@ class Coupling(FlowBijector):
                     dropout=dropout,
                     context_size=context_size,
                     fourier_frequencies=fourier_frequencies,
-                    dtype=dtype.name,
+                    dtype=network_dtype_policy(dtype),
                 )
         elif context_size is not None and getattr(conditioner, "context_size", None) != int(context_size):
             raise ValueError(
@@ -174,6 +175,7 @@ class Coupling(FlowBijector):
         x_cond, x_trans = self._mask.split(x_flat)
         context = self._flat_context(conditional_input, batch_shape)
         params = self._conditioner(x_cond) if context is None else self._conditioner(x_cond, context=context)
+        params = tf.cast(params, x_flat.dtype)  # a mixed-precision network answers in 16 bits
         y_trans, log_det = transform(x_trans, params)
         y = self._mask.merge(x_flat, y_trans)
         if log_det is None:

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
+from tfnf.bijectors.fourier_features import fourier_features
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -84,13 +85,7 @@ class DenseConditioner(Conditioner):
 
     def encode(self, x):
         """`[batch, d_cond]` -> `[batch, d_cond * (2m + 1)]` (`x` as is without frequencies)."""
-        if not self.fourier_frequencies:
-            return x
-        features = [x]
-        for w in self.fourier_frequencies:
-            angle = tf.cast(w, x.dtype) * x
-            features += [tf.sin(angle), tf.cos(angle)]
-        return tf.concat(features, axis=-1)
+        return fourier_features(x, self.fourier_frequencies)
 
     def join_context(self, x, context):
         """`[batch, d_cond]` and `[batch, k]` -> `[batch, d_cond + k]`."""

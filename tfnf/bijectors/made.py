@@ -11,6 +11,11 @@ gets degree `1 + k mod (D - 1)` (cycling through `1 .. D - 1`, so every
 degree is present whenever a layer is at least `D - 1` wide); a hidden unit
 sees inputs of degree `<=` its own, and output `i` sees hidden units of
 degree `< i + 1`. Output 0 sees nothing and is a learned constant.
+
+A conditional MADE (`context_size=k`) also reads a context `[batch, k]`
+through unmasked weights into every hidden unit and every output: the context
+has degree 0, so every conditional `p(x_i | x_<i, context)` sees all of it
+(output 0 included) and the autoregressive property in `x` is kept.
 """
 
 import keras
@@ -49,9 +54,14 @@ class MADE(keras.layers.Layer):
         every conditional to see all of its inputs).
       activation: Keras activation of the hidden layers.
       dropout: dropout rate after each hidden layer (training only).
+      context_size: None, or the width `k` of a context `[batch, k]` that
+        `call(x, context=...)` reads through unmasked weights into every hidden
+        unit and output (the output's are zero-initialised, as its kernel).
     """
 
-    def __init__(self, num_inputs, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, **kwargs):
+    def __init__(
+        self, num_inputs, num_params, hidden_units=(64, 64), activation="relu", dropout=0.0, context_size=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.num_inputs = int(num_inputs)
         self.num_params = int(num_params)
@@ -61,6 +71,9 @@ class MADE(keras.layers.Layer):
                 f"num_inputs, num_params and hidden_units must be positive, got "
                 f"num_inputs={num_inputs!r}, num_params={num_params!r}, hidden_units={hidden_units!r}"
             )
+        if context_size is not None and (isinstance(context_size, bool) or int(context_size) != context_size or context_size < 1):
+            raise ValueError(f"context_size must be a positive integer or None, got {context_size!r}")
+        self.context_size = None if context_size is None else int(context_size)
         self.activation_name = activation
         self.activation = keras.activations.get(activation)
         self.dropout = float(dropout)
@@ -79,13 +92,32 @@ class MADE(keras.layers.Layer):
                 )
             )
             self.biases.append(self.add_weight(shape=(fan_out,), initializer="zeros", name=f"{name}_bias"))
+        self.context_kernels = []
+        if self.context_size is not None:
+            for i, fan_out in enumerate(widths[1:]):
+                last = i == len(widths) - 2
+                self.context_kernels.append(
+                    self.add_weight(
+                        shape=(self.context_size, fan_out),
+                        initializer="zeros" if last else "glorot_uniform",
+                        name=f"{'output' if last else f'hidden_{i}'}_context_kernel",
+                    )
+                )
         self.built = True
 
-    def call(self, x, training=None):
+    def call(self, x, context=None, training=None):
+        """`x: [batch, D]` (and `context: [batch, k]` when conditional) -> `[batch, D, num_params]`."""
+        if (context is None) != (self.context_size is None):
+            raise ValueError(
+                f"this MADE reads context_size={self.context_size}, but it was called "
+                f"{'without' if context is None else 'with'} a context"
+            )
         h = x
         last = len(self.kernels) - 1
         for i, (kernel, bias, mask) in enumerate(zip(self.kernels, self.biases, self._masks)):
             h = tf.matmul(h, kernel * tf.constant(mask, dtype=kernel.dtype)) + bias
+            if context is not None:
+                h = h + tf.matmul(tf.cast(context, h.dtype), self.context_kernels[i])
             if i < last:
                 h = self.activation(h)
                 if self.dropout_layer is not None:
@@ -100,5 +132,6 @@ class MADE(keras.layers.Layer):
             hidden_units=self.hidden_units,
             activation=self.activation_name,
             dropout=self.dropout,
+            context_size=self.context_size,
         )
         return config

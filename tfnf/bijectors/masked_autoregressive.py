@@ -22,6 +22,12 @@ size. It costs `D` network evaluations (a 64-dimensional MAF samples about
 64 times slower than it evaluates densities), and it runs the network with
 dropout off (`training=False`): dropout draws a fresh mask on every
 iteration, which would break the exactness argument above.
+
+A conditional bijector (`context_size=k`) takes the context the TFP way, as
+the keyword `conditional_input: [*batch, k]` (or `[k]` for the whole batch) of
+every method; the network reads it beside the autoregressive input in both
+directions (see `MADE`). Inside a `tfb.Chain` it is routed by name, as for a
+conditional coupling (`tfnf.bijectors.conditional_kwargs`).
 """
 
 import tensorflow as tf
@@ -34,6 +40,7 @@ from tfnf.bijectors.flow_bijector import (
     unflatten_log_det,
 )
 from tfnf.bijectors.made import MADE
+from tfnf.bijectors.precision import network_dtype_policy
 from tfnf.bijectors.transformers import AffineTransformer
 
 CONDITIONED_ON = ("data", "latent")
@@ -55,6 +62,10 @@ class MaskedAutoregressive(FlowBijector):
       hidden_units: MADE widths for the default network.
       dropout: dropout rate in the default network (parallel direction only).
       scale_bound: largest absolute log-scale of the default affine transformer.
+      context_size: None (unconditional), or the width `k` of the context
+        `conditional_input: [batch, k]` the network also reads (a given
+        `network` must then read it too: `network(x, context=c)` with
+        `network.context_size == k`).
       dtype: float32 or float64.
       name: bijector name.
     """
@@ -68,6 +79,7 @@ class MaskedAutoregressive(FlowBijector):
         hidden_units=(64, 64),
         dropout=0.0,
         scale_bound=2.0,
+        context_size=None,
         dtype=tf.float32,
         name="masked_autoregressive",
     ):
@@ -80,12 +92,27 @@ class MaskedAutoregressive(FlowBijector):
         self._transformer = AffineTransformer(scale_bound) if transformer is None else transformer
         if network is None:
             network = MADE(
-                event_shape[0], self._transformer.num_params, hidden_units=hidden_units, dropout=dropout, dtype=dtype.name
+                event_shape[0],
+                self._transformer.num_params,
+                hidden_units=hidden_units,
+                dropout=dropout,
+                context_size=context_size,
+                dtype=network_dtype_policy(dtype),
+            )
+        elif context_size is not None and getattr(network, "context_size", None) != int(context_size):
+            raise ValueError(
+                f"context_size={context_size} but the given network reads context_size="
+                f"{getattr(network, 'context_size', None)}"
             )
         self._network = network
+        self._context_size = getattr(network, "context_size", None)
         if not network.built:
             with tf.init_scope():
-                network(tf.zeros([1, *event_shape], dtype))
+                x0 = tf.zeros([1, *event_shape], dtype)
+                if self._context_size is None:
+                    network(x0)
+                else:
+                    network(x0, context=tf.zeros([1, self._context_size], dtype))
         super().__init__(event_shape, dtype, parameters=parameters, name=name)
 
     @property
@@ -107,16 +134,56 @@ class MaskedAutoregressive(FlowBijector):
     def keras_layers(self):
         return [self._network]
 
-    def _parallel(self, u, transform):
+    @property
+    def context_size(self):
+        return self._context_size
+
+    def _run_network(self, u, context, training=None):
+        if context is None:
+            params = self._network(u, training=training)
+        else:
+            params = self._network(u, context=context, training=training)
+        return tf.cast(params, u.dtype)  # a mixed-precision network answers in 16 bits
+
+    def _flat_context(self, conditional_input, batch_shape):
+        """`conditional_input: [*batch, k]` or `[k]` -> `[prod(batch), k]`; None when unconditional."""
+        if self._context_size is None:
+            if conditional_input is not None:
+                raise ValueError(
+                    f"{self.name} is an unconditional autoregressive bijector but received conditional_input; "
+                    "build the flow with a context (num_classes= or context_shape=) to condition it"
+                )
+            return None
+        if conditional_input is None:
+            raise ValueError(
+                f"{self.name} is a conditional autoregressive bijector (context_size={self._context_size}) but "
+                "received no conditional_input; pass it as a keyword (tfnf.flows.condition(flow, context) builds "
+                "the nested bijector_kwargs)"
+            )
+        context = tf.convert_to_tensor(conditional_input)
+        if not (context.dtype.is_floating or context.dtype.is_integer):
+            raise TypeError(f"conditional_input must hold real numbers, got dtype {context.dtype.name}")
+        context = tf.cast(context, self.dtype)
+        if context.shape.rank == 0 or (
+            context.shape.rank is not None and context.shape[-1] not in (None, self._context_size)
+        ):
+            raise ValueError(
+                f"{self.name} expects conditional_input of shape [batch, {self._context_size}], "
+                f"got {context.shape.as_list() if context.shape.rank is not None else 'unknown'}"
+            )
+        full_shape = tf.concat([batch_shape, [self._context_size]], axis=0)
+        return tf.reshape(tf.broadcast_to(context, full_shape), [-1, self._context_size])
+
+    def _parallel(self, u, transform, context=None):
         """One pass: parameters from `u` itself (`u: [batch, D]`)."""
-        out, log_det = transform(u, self._network(u))
+        out, log_det = transform(u, self._run_network(u, context))
         return out, tf.reduce_sum(log_det, axis=-1)
 
-    def _sequential(self, u, transform):
+    def _sequential(self, u, transform, context=None):
         """`D` passes: parameters from the output being built (`u: [batch, D]`)."""
 
         def step(i, out, log_det):
-            out, log_det = transform(u, self._network(out, training=False))
+            out, log_det = transform(u, self._run_network(out, context, training=False))
             return i + 1, out, log_det
 
         _, out, log_det = tf.while_loop(
@@ -127,13 +194,14 @@ class MaskedAutoregressive(FlowBijector):
         )
         return out, tf.reduce_sum(log_det, axis=-1)
 
-    def _apply(self, u, transform, parallel):
+    def _apply(self, u, transform, parallel, conditional_input=None):
         u_flat, batch_shape = flatten_batch(u, self.event_shape_in)
-        out, log_det = (self._parallel if parallel else self._sequential)(u_flat, transform)
+        context = self._flat_context(conditional_input, batch_shape)
+        out, log_det = (self._parallel if parallel else self._sequential)(u_flat, transform, context)
         return unflatten_batch(out, batch_shape, self.event_shape_in), unflatten_log_det(log_det, batch_shape)
 
-    def _forward_and_log_det(self, z):
-        return self._apply(z, self._transformer.forward, parallel=self._conditioned_on == "latent")
+    def _forward_and_log_det(self, z, conditional_input=None):
+        return self._apply(z, self._transformer.forward, self._conditioned_on == "latent", conditional_input)
 
-    def _inverse_and_log_det(self, x):
-        return self._apply(x, self._transformer.inverse, parallel=self._conditioned_on == "data")
+    def _inverse_and_log_det(self, x, conditional_input=None):
+        return self._apply(x, self._transformer.inverse, self._conditioned_on == "data", conditional_input)

@@ -5,12 +5,10 @@ import dataclasses
 import numpy as np
 
 from tfnf import datasets
+from tfnf.cli.errors import CommandLineError
+from tfnf.cli.parser import DATASETS, SPLITS
 
 TOY_TRAIN, TOY_VALIDATION, TOY_TEST = 20000, 2000, 5000
-
-
-class CommandLineError(Exception):
-    """A user error the command line reports as one line and a non-zero exit."""
 
 
 @dataclasses.dataclass
@@ -31,16 +29,33 @@ class DataSource:
 
 
 def split_names():
-    return ("train", "validation", "test")
+    return SPLITS
 
 
 def known_datasets():
     """Every dataset name the command line accepts."""
-    return ("digits", *datasets.TOY2D_NAMES, *datasets.TFDS_IMAGE_NAMES)
+    return DATASETS
 
 
-def load_source(name, batch_size=64, seed=0, data_dir=None, num_bits=8, image_size=None):
-    """Load dataset `name` as a `DataSource`; raise `CommandLineError` if unknown/unavailable."""
+def unavailable_message(error):
+    """What to do about a TFDS dataset that is not on this machine, in the command line's terms."""
+    if error.download_error is not None:
+        return (
+            f"TFDS dataset {error.name!r} could not be downloaded into {error.data_dir} ({error.download_error}); "
+            "check the network connection, or use --data-dir with a prepared copy"
+        )
+    return (
+        f"TFDS dataset {error.name!r} is not in {error.data_dir}; rerun with --download to fetch it "
+        "(needs network access), or use --data-dir with a prepared copy"
+    )
+
+
+def load_source(name, batch_size=64, seed=0, data_dir=None, num_bits=8, image_size=None, download=False):
+    """Load dataset `name` as a `DataSource`; raise `CommandLineError` if unknown/unavailable.
+
+    TFDS datasets are read from `data_dir`; only with `download=True` may TFDS
+    fetch and prepare a missing one.
+    """
     if name == "digits":
         splits = [datasets.digits(split, as_numpy=True) for split in split_names()]
         return DataSource("digits", "image", splits[0].shape[1:], datasets.DIGITS_NUM_BINS, *splits)
@@ -61,9 +76,10 @@ def load_source(name, batch_size=64, seed=0, data_dir=None, num_bits=8, image_si
                     shuffle=split == "train",
                     seed=seed,
                     data_dir=data_dir,
+                    download=download and split == "train",  # one download prepares every split
                 )
         except datasets.DatasetUnavailableError as error:
-            raise CommandLineError(str(error)) from None
+            raise CommandLineError(unavailable_message(error)) from None
         spec = loaded["train"].element_spec
         event_shape = tuple(int(d) for d in spec.shape[1:])
         return DataSource(name, "image", event_shape, 2**num_bits, loaded["train"], loaded["validation"], loaded["test"])

@@ -5,13 +5,8 @@ import zipfile
 
 import keras
 
-from tfnf.cli.data_sources import CommandLineError
+from tfnf.cli.errors import CommandLineError
 from tfnf.keras import FlowModel
-
-
-def add_arguments(parser):
-    parser.add_argument("keras_model", help="a FlowModel saved as .keras")
-    parser.add_argument("directory", help="SavedModel directory, e.g. saved_models/digits_glow/1")
 
 
 def run(args):

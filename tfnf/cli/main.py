@@ -1,31 +1,22 @@
-"""The `tfnf` command: train, sample, evaluate, export."""
+"""The `tfnf` command: train, sample, evaluate, export.
 
-import argparse
-import os
+Arguments are parsed before TensorFlow is imported (`tfnf --help` and
+`tfnf --version` answer at once); the command's module loads afterwards, with
+TensorFlow's logging quiet unless `--verbose`.
+"""
+
+import importlib
 import sys
 
-from tfnf.cli.data_sources import CommandLineError
-from tfnf.cli.output_files import describe_os_error
+from tfnf.cli import quiet_logging
+from tfnf.cli.errors import CommandLineError
+from tfnf.cli.parser import build_parser
 
 
-def build_parser():
-    from tfnf.cli import export_command, saved_model_commands, train_command
-
-    parser = argparse.ArgumentParser(prog="tfnf", description="Normalizing flows for TensorFlow and Keras.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train a flow; write samples, metrics, .keras model and SavedModel")
-    train_command.add_arguments(train)
-    train.set_defaults(handler=train_command.run)
-    sample = commands.add_parser("sample", help="draw samples from an exported SavedModel")
-    saved_model_commands.add_sample_arguments(sample)
-    sample.set_defaults(handler=saved_model_commands.run_sample)
-    evaluate = commands.add_parser("evaluate", help="NLL and bits/dim of an exported SavedModel on a dataset")
-    saved_model_commands.add_evaluate_arguments(evaluate)
-    evaluate.set_defaults(handler=saved_model_commands.run_evaluate)
-    export = commands.add_parser("export", help="export a .keras FlowModel as a SavedModel")
-    export_command.add_arguments(export)
-    export.set_defaults(handler=export_command.run)
-    return parser
+def load_handler(name):
+    """The function `"module:function"` names, importing its module (and TensorFlow with it)."""
+    module_name, function_name = name.split(":")
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 def main(argv=None):
@@ -36,14 +27,22 @@ def main(argv=None):
     such as an export refusing its inputs) is one line on stderr,
     `tfnf <command>: error: <what is wrong>`, and exit status 2.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    quiet_logging.configure(verbose)
     try:
-        args.handler(args)
+        with quiet_logging.native_stderr_captured(enabled=not verbose):
+            from tfnf._backend import ensure_tensorflow_backend
+
+            ensure_tensorflow_backend()
+            handler = load_handler(args.handler)
+        quiet_logging.configure(verbose)  # absl's verbosity, now that TensorFlow has loaded it
+        handler(args)
     except (CommandLineError, ValueError, TypeError) as error:
         message = str(error)
     except OSError as error:  # a file the command reads or writes: `<file>: <reason>`
+        from tfnf.cli.output_files import describe_os_error
+
         message = describe_os_error(error)
     except Exception as error:
         if not type(error).__module__.startswith("tensorflow."):

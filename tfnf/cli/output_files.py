@@ -2,7 +2,7 @@
 
 import os
 
-from tfnf.cli.data_sources import CommandLineError
+from tfnf.cli.errors import CommandLineError
 
 
 def first_line(error):

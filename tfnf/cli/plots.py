@@ -1,4 +1,4 @@
-"""Pictures the command line writes: loss curves and 2-D densities."""
+"""Pictures the command line writes: loss curves and the 2-D views (density, samples, warping)."""
 
 import numpy as np
 
@@ -12,16 +12,33 @@ def _pyplot():
     return plt
 
 
-def save_loss_curves(path, history, metric="bits_per_dim"):
-    """Plot train and validation `metric` per epoch from a Keras history dict."""
+def save_loss_curves(path, history, steps=None, epoch_ends=None, metric="bits_per_dim"):
+    """Train and validation `metric` from a Keras history dict.
+
+    With `steps` (`[(step, value), ...]`, e.g. `StepHistory.steps`) and
+    `epoch_ends` (the step at which each epoch ended) the x axis is the training
+    step: the per-step curve, with each epoch's train and validation values
+    marked where the epoch ended, so one epoch already draws a curve and two
+    points. Without them, the x axis is the epoch, every value marked.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
-        if key in history:
-            ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=label)
-    ax.set_xlabel("epoch")
+    per_epoch = [(key, label) for key, label in ((metric, "train"), (f"val_{metric}", "validation")) if key in history]
+    by_step = bool(steps) and epoch_ends is not None and all(len(history[key]) == len(epoch_ends) for key, _ in per_epoch)
+    if by_step:
+        step, value = np.asarray(steps, dtype=np.float64).T
+        ax.plot(step, value, color="tab:blue", linewidth=1, alpha=0.6, label="train (running mean over the epoch)")
+        for (key, label), colour in zip(per_epoch, ("tab:blue", "tab:orange")):
+            ax.plot(epoch_ends, history[key], "o--", color=colour, label=f"{label}, end of epoch")
+        ax.set_xlabel("training step")
+    else:
+        for key, label in per_epoch:
+            ax.plot(np.arange(1, len(history[key]) + 1), history[key], "o-", label=label)
+        ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
-    ax.legend()
+    ax.set_title(f"{metric.replace('_', ' ')} while training")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -30,7 +47,7 @@ def save_loss_curves(path, history, metric="bits_per_dim"):
 
 
 def save_density_2d(path, log_prob_fn, data, true_log_prob=None, extent=4.0, resolution=200):
-    """Learned density on a grid next to the data (and the true density when known)."""
+    """Learned density as a heat map next to the data (and the true density when known)."""
     plt = _pyplot()
     axis = np.linspace(-extent, extent, resolution, dtype=np.float32)
     xx, yy = np.meshgrid(axis, axis)
@@ -38,7 +55,7 @@ def save_density_2d(path, log_prob_fn, data, true_log_prob=None, extent=4.0, res
     panels = [("data", None), ("learned density", np.exp(np.asarray(log_prob_fn(grid))).reshape(xx.shape))]
     if true_log_prob is not None:
         panels.append(("true density", np.exp(true_log_prob(grid.astype(np.float64))).reshape(xx.shape)))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.3))
     for ax, (title, density) in zip(axes, panels):
         if density is None:
             ax.hist2d(data[:, 0], data[:, 1], bins=resolution // 2, range=[[-extent, extent]] * 2, cmap="viridis")
@@ -48,6 +65,94 @@ def save_density_2d(path, log_prob_fn, data, true_log_prob=None, extent=4.0, res
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def save_samples_2d(path, samples, data, extent=4.0):
+    """Samples of the model drawn over the data, `samples, data: [n, 2]`."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5.3))
+    ax.scatter(data[:, 0], data[:, 1], s=2, color="0.6", alpha=0.5, label="data", rasterized=True)
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, color="tab:red", alpha=0.5, label="samples", rasterized=True)
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.set_title("model samples over the data")
+    ax.legend(loc="upper right", markerscale=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def bijector_steps(bijector):
+    """The bijectors of a chain in the order `forward` applies them (latent -> data), nested
+    chains flattened and identities left out."""
+    import tensorflow_probability as tfp
+    from tensorflow_probability.python.bijectors.chain import _Chain  # what `tfb.Chain(...)` builds
+
+    if isinstance(bijector, _Chain):
+        return [step for inner in reversed(bijector.bijectors) for step in bijector_steps(inner)]
+    if isinstance(bijector, tfp.bijectors.Identity):
+        return []
+    return [bijector]
+
+
+def latent_grid_lines(extent=3.0, num_lines=13, points_per_line=200):
+    """Vertical then horizontal lines covering `[-extent, extent]^2`: `[2 * num_lines, points_per_line, 2]`."""
+    position = np.linspace(-extent, extent, num_lines)
+    along = np.linspace(-extent, extent, points_per_line)
+    vertical = np.stack(np.broadcast_arrays(position[:, None], along[None, :]), axis=-1)
+    horizontal = vertical[..., ::-1]
+    return np.concatenate([vertical, horizontal]).astype(np.float32)
+
+
+def warp_stages(bijector, lines):
+    """`[(title, lines after it), ...]`: the latent lines, then after each bijector's `forward`."""
+    steps = bijector_steps(bijector)
+    shape = lines.shape
+    points = lines.reshape(-1, 2)
+    stages = [("latent (base)", lines)]
+    for index, step in enumerate(steps, start=1):
+        dtype = step.dtype.as_numpy_dtype if step.dtype is not None else np.float32
+        points = np.asarray(step.forward(points.astype(dtype)), dtype=np.float64)
+        stages.append((f"after {index}/{len(steps)}: {step.name}", points.reshape(shape)))
+    return stages
+
+
+def save_warping_2d(path, bijector, max_panels=6, extent=3.0):
+    """A grid of lines in latent space carried to data space one bijector at a time.
+
+    Shows the base grid, the grid after evenly spaced bijectors of the chain
+    and after the last one (at most `max_panels` panels); vertical lines are
+    blue-green, horizontal ones orange-red, each shade one line, so a line can be
+    followed from panel to panel.
+    """
+    plt = _pyplot()
+    lines = latent_grid_lines(extent)
+    stages = warp_stages(bijector, lines)
+    if len(stages) > max_panels:
+        keep = np.unique(np.round(np.linspace(0, len(stages) - 1, max_panels)).astype(int))
+        stages = [stages[i] for i in keep]
+    columns = min(3, len(stages))
+    rows = -(-len(stages) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.8 * rows), squeeze=False)
+    half = len(lines) // 2
+    colours = [plt.cm.winter(i / max(half - 1, 1)) for i in range(half)]
+    colours += [plt.cm.autumn(i / max(half - 1, 1)) for i in range(half)]
+    for ax, (title, warped) in zip(axes.ravel(), stages):
+        for line, colour in zip(warped, colours):
+            ax.plot(line[:, 0], line[:, 1], color=colour, linewidth=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(stages):]:
+        ax.set_axis_off()
+    fig.suptitle("a latent grid pushed through the flow, bijector by bijector")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -10,7 +10,8 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
-from tfnf.cli.data_sources import CommandLineError, load_source
+from tfnf.cli.data_sources import load_source
+from tfnf.cli.errors import CommandLineError
 from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.output_files import first_line, write_output
 from tfnf.export import load_metadata
@@ -116,20 +117,6 @@ def sample_output_path(out, images):
     return out if os.path.splitext(out)[1] else out + ".png"
 
 
-def add_sample_arguments(parser):
-    parser.add_argument("saved_model", help="directory of an exported SavedModel (…/<name>/<version>)")
-    parser.add_argument("-n", "--num-samples", type=int, default=64)
-    parser.add_argument(
-        "--temperature", type=float, default=None,
-        help="scale of the base noise (default 0.7 for a Gaussian base; other bases take 1 only)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--out",
-        help="PNG grid (images) or .npy file (default samples.png / samples.npy; in a folder: that file inside it)",
-    )
-
-
 def run_sample(args):
     if args.num_samples <= 0:
         raise CommandLineError(f"--num-samples must be positive, got {args.num_samples}")
@@ -162,20 +149,13 @@ def run_sample(args):
     return samples
 
 
-def add_evaluate_arguments(parser):
-    parser.add_argument("saved_model", help="directory of an exported SavedModel")
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    parser.add_argument("--data-dir", help="TFDS data_dir")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the 2-D toy data")
-    parser.add_argument("--num-bits", type=int, default=8)
-    parser.add_argument("--image-size", type=int)
-
-
 def run_evaluate(args):
     loaded = load_saved_model(args.saved_model)
     event_shape = event_shape_of(loaded)
-    source = load_source(args.dataset, seed=args.seed, data_dir=args.data_dir, num_bits=args.num_bits, image_size=args.image_size)
+    source = load_source(
+        args.dataset, seed=args.seed, data_dir=args.data_dir, num_bits=args.num_bits, image_size=args.image_size,
+        download=args.download,
+    )
     if tuple(source.event_shape) != event_shape:
         raise CommandLineError(
             f"dataset {args.dataset!r} has events of shape {tuple(source.event_shape)}, the model expects {event_shape}"

@@ -14,45 +14,15 @@ import tensorflow_probability as tfp
 
 import tfnf
 from tfnf import datasets
-from tfnf.cli.data_sources import CommandLineError, load_source
+from tfnf.cli.data_sources import load_source
+from tfnf.cli.errors import CommandLineError
 from tfnf.cli.evaluation import evaluate_log_prob
-from tfnf.cli.plots import save_density_2d, save_loss_curves
+from tfnf.cli.parser import DEFAULT_TEMPERATURES, DEFAULTS, FLOWS
+from tfnf.cli.plots import save_density_2d, save_loss_curves, save_samples_2d, save_warping_2d
+from tfnf.cli.step_history import StepHistory
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
 
-FLOWS = ("glow", "realnvp", "nice", "nsf", "maf", "iaf")
 VECTOR_ONLY_FLOWS = {"nsf": "num_couplings", "maf": "num_layers", "iaf": "num_layers"}
-
-# Defaults that train a good model on the bundled digits in about five minutes.
-DEFAULTS = {
-    "image": dict(epochs=1000, batch_size=64, learning_rate=1e-3, time_budget=240.0, dropout=0.3),
-    "toy2d": dict(epochs=75, batch_size=512, learning_rate=1e-3, time_budget=600.0, dropout=0.0),
-}
-
-
-def add_arguments(parser):
-    parser.add_argument("--dataset", default="digits", help="digits, a 2-D toy density, or a TFDS image dataset")
-    parser.add_argument("--flow", default="glow", help="glow, realnvp, nice; for 2-D data also nsf, maf, iaf")
-    parser.add_argument("--out", default="runs/digits-glow", help="output directory")
-    parser.add_argument("--epochs", type=int, help="maximum epochs (default: until the time budget)")
-    parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
-    parser.add_argument("--levels", type=int, default=2, help="glow/realnvp image: multi-scale levels")
-    parser.add_argument("--steps", type=int, default=8, help="glow: steps per level")
-    parser.add_argument("--hidden", type=int, default=128, help="conditioner width (conv channels or MLP units)")
-    parser.add_argument("--couplings", type=int, default=8, help="realnvp/nice/nsf vector flows: number of couplings (maf/iaf: layers)")
-    parser.add_argument("--coupling", default="affine", help="glow: affine or additive")
-    parser.add_argument("--dropout", type=float, help="conditioner dropout while training (default 0.3 images, 0 for 2-D)")
-    parser.add_argument("--temperature", type=float, default=0.7, help="temperature of the second sample grid")
-    parser.add_argument("--patience", type=int, default=40, help="stop after this many epochs without a better validation score")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--name", help="SavedModel name (default: <dataset>_<flow>)")
-    parser.add_argument("--version", type=int, default=1, help="SavedModel version directory")
-    parser.add_argument("--resume", action="store_true", help="resume an interrupted run from its backup")
-    parser.add_argument("--data-dir", help="TFDS data_dir")
-    parser.add_argument("--num-bits", type=int, default=8, help="TFDS images: bits per pixel (e.g. 5 as Glow)")
-    parser.add_argument("--image-size", type=int, help="TFDS images: resize to this size")
-    parser.add_argument("--verbose", type=int, default=2, help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch")
 
 
 def check_arguments(args):
@@ -67,8 +37,9 @@ def check_arguments(args):
             raise CommandLineError(f"{flag} must be a positive number, got {value}")
     if args.dropout is not None and not 0 <= args.dropout < 1:
         raise CommandLineError(f"--dropout must be in [0, 1), got {args.dropout}")
-    if not 0 <= args.temperature < math.inf:
-        raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
+    for temperature in args.temperatures:
+        if not 0 <= temperature < math.inf:
+            raise CommandLineError(f"--temperatures must be finite and >= 0, got {temperature}")
     if args.patience < 0:
         raise CommandLineError(f"--patience must be >= 0, got {args.patience}")
     if not 1 <= args.num_bits <= 8:
@@ -113,27 +84,50 @@ def _versions():
     }
 
 
-def write_pictures(model, source, out, temperature, seed):
-    """samples.png and interpolation.png for images, density.png for 2-D data."""
-    written = []
+def sampling_temperatures(model, requested):
+    """The temperatures of the sample grids: `requested` for a Gaussian base, else 1 only.
+
+    Raises CommandLineError if temperatures other than 1 were asked for a base
+    that is not Gaussian (its samples have no temperature).
+    """
+    if model.data_flow.gaussian_base:
+        return tuple(requested)
+    if requested != DEFAULT_TEMPERATURES and any(t != 1 for t in requested):
+        raise CommandLineError(
+            f"--temperatures must be 1 for this flow: its base distribution is not Gaussian, got {list(requested)}"
+        )
+    return (1.0,)
+
+
+def write_pictures(model, source, out, temperatures, seed):
+    """The pictures of a run, as paths relative to `out`.
+
+    2-D data: density.png (data, learned and true density), samples.png
+    (samples over the data) and warping.png (a latent grid pushed through the
+    bijectors one at a time). Images: samples.png (one grid per temperature)
+    and interpolation.png (latent interpolations between test images).
+    """
     if source.kind == "toy2d":
         true = datasets.toy2d_log_prob if datasets.has_exact_log_prob(source.name) else None
         true_fn = (lambda grid: true(source.name, grid)) if true else None
-        path = os.path.join(out, "density.png")
-        written.append(save_density_2d(path, lambda g: model.log_prob(g).numpy(), source.test, true_fn))
-        return written
+        save_density_2d(os.path.join(out, "density.png"), lambda g: model.log_prob(g).numpy(), source.test, true_fn)
+        samples = model.sample(len(source.test), seed=seed).numpy()
+        save_samples_2d(os.path.join(out, "samples.png"), samples, source.test)
+        save_warping_2d(os.path.join(out, "warping.png"), model.bijector)
+        return ["density.png", "samples.png", "warping.png"]
+    quantized = model.num_bins is not None
     grids = [
-        image_grid(model.sample(64, temperature=t, seed=seed, quantized=model.num_bins is not None).numpy(), model.num_bins)
-        for t in (1.0, temperature)
+        image_grid(model.sample(64, temperature=t, seed=seed, quantized=quantized).numpy(), model.num_bins)
+        for t in temperatures
     ]
-    written.append(save_image_grids(os.path.join(out, "samples.png"), grids, ["T = 1.0", f"T = {temperature:g}"]))
+    save_image_grids(os.path.join(out, "samples.png"), grids, [f"T = {t:g}" for t in temperatures])
     test = source.test if isinstance(source.test, np.ndarray) else np.concatenate([b for b in source.test.take(2)])
     rows = model.interpolate(test[:6], test[6:12], steps=8).numpy()
     if model.num_bins:
         rows = model.to_pixels(rows).numpy()
     grid = image_grid(rows.reshape(-1, *model.event_shape), model.num_bins, columns=8)
-    written.append(save_image_grids(os.path.join(out, "interpolation.png"), [grid], ["latent interpolation"]))
-    return written
+    save_image_grids(os.path.join(out, "interpolation.png"), [grid], ["latent interpolation"])
+    return ["samples.png", "interpolation.png"]
 
 
 def run(args):
@@ -141,7 +135,7 @@ def run(args):
     check_arguments(args)
     source = load_source(
         args.dataset, batch_size=args.batch_size or 64, seed=args.seed, data_dir=args.data_dir,
-        num_bits=args.num_bits, image_size=args.image_size,
+        num_bits=args.num_bits, image_size=args.image_size, download=args.download,
     )
     defaults = DEFAULTS[source.kind]
     epochs = args.epochs or defaults["epochs"]
@@ -154,6 +148,7 @@ def run(args):
     keras.utils.set_random_seed(args.seed)
     model = FlowModel(flow, num_bins=source.num_bins, seed=args.seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    temperatures = sampling_temperatures(model, tuple(args.temperatures))
 
     out = args.out
     os.makedirs(out, exist_ok=True)
@@ -167,23 +162,36 @@ def run(args):
             monitor="val_bits_per_dim", mode="min", patience=args.patience, restore_best_weights=True
         ),
         TimeBudgetCallback(budget),
+        StepHistory(),
     ]
+    time_budget, step_history = callbacks[2], callbacks[3]
     in_memory = isinstance(source.train, np.ndarray)
     fit_kwargs = dict(batch_size=batch_size) if in_memory else {}
     validation = (source.validation,) if in_memory else source.validation
+    if not args.quiet:
+        print(
+            f"note: training runs up to {epochs} epoch{'s' if epochs != 1 else ''} and stops at the end of the first epoch past "
+            f"the time budget of {budget:g} s, even if epochs remain (--time-budget, --epochs)"
+        )
     start = time.perf_counter()
     history = model.fit(
-        source.train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=args.verbose, **fit_kwargs
+        source.train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+        verbose=0 if args.quiet else 2, **fit_kwargs
     )
     train_seconds = time.perf_counter() - start
+    epochs_run = len(history.history.get("loss", []))
+    stopped_by_budget = time_budget.stopped_epoch is not None and time_budget.stopped_epoch < epochs
+    if stopped_by_budget:
+        print(f"stopped by the time budget ({budget:g} s) after {time_budget.stopped_epoch} of {epochs} epochs")
     model.save(best_path)  # the best-validation weights, restored by EarlyStopping
 
     test = evaluate_log_prob(lambda b: model.log_prob(b).numpy(), source.test, model.num_bins, model.num_dims)
     name = args.name or f"{source.name}_{args.flow}"
-    export_path = model.export(os.path.join(out, "saved_models", name, str(args.version)))
-    pictures = write_pictures(model, source, out, args.temperature, args.seed)
+    export_path = model.export(os.path.join(out, "saved_models", name, str(args.model_version)))
+    pictures = write_pictures(model, source, out, temperatures, args.seed)
     if history.history:
-        pictures.append(save_loss_curves(os.path.join(out, "loss.png"), history.history))
+        save_loss_curves(os.path.join(out, "loss.png"), history.history, step_history.steps, step_history.epoch_ends)
+        pictures.append("loss.png")
     val = history.history.get("val_bits_per_dim", [])
     metrics = {
         "dataset": source.name,
@@ -194,13 +202,16 @@ def run(args):
         "test_bits_per_dim": test["bits_per_dim"],
         "test_examples": test["examples"],
         "best_validation_bits_per_dim": min(val) if val else None,
-        "epochs_run": len(history.history.get("loss", [])),
+        "epochs_run": epochs_run,
+        "epochs_requested": epochs,
+        "stopped_by_time_budget": stopped_by_budget,
         "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables)),
         "train_seconds": train_seconds,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
-        "saved_model": str(export_path),
-        "keras_model": best_path,
+        # paths relative to the run's folder (`--out`)
+        "saved_model": os.path.relpath(os.fspath(export_path), out),
+        "keras_model": os.path.relpath(best_path, out),
         "pictures": pictures,
         "versions": _versions(),
     }

@@ -1,7 +1,6 @@
 """`digits`: scikit-learn's bundled 8x8 handwritten digits as 17-level images."""
 
 import numpy as np
-import tensorflow as tf
 
 DIGITS_NUM_BINS = 17
 DIGITS_SPLIT_SEED = 0
@@ -62,6 +61,8 @@ def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0,
     labels = _all_labels()[indices] if with_labels else None
     if as_numpy:
         return (images, labels) if with_labels else images
+    import tensorflow as tf  # here, so that the names of this package load without TensorFlow
+
     dataset = tf.data.Dataset.from_tensor_slices((images, labels) if with_labels else images)
     if shuffle if shuffle is not None else split == "train":
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)

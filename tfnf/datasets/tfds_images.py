@@ -2,13 +2,33 @@
 
 import os
 
-import tensorflow as tf
-
 TFDS_IMAGE_NAMES = ("mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a")
 
 
 class DatasetUnavailableError(RuntimeError):
-    """A TFDS dataset is neither prepared in `data_dir` nor allowed to download."""
+    """A TFDS dataset is not prepared in `data_dir`, and was not (or could not be) downloaded.
+
+    Attributes:
+      name: the TFDS dataset name.
+      data_dir: the TFDS data directory tried.
+      download_error: None if no download was allowed, else the first line of why it failed.
+    """
+
+    def __init__(self, name, data_dir, download_error=None):
+        self.name, self.data_dir, self.download_error = name, data_dir, download_error
+        if download_error is None:
+            message = (
+                f"TFDS dataset {name!r} is not prepared in data_dir={data_dir!r} and download=False; "
+                f"pass download=True (network access needed) or a data_dir holding a prepared copy"
+            )
+        else:
+            message = f"TFDS dataset {name!r} could not be downloaded into data_dir={data_dir!r}: {download_error}"
+        super().__init__(message)
+
+
+def _first_line(error):
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def num_bins_for(num_bits):
@@ -23,6 +43,8 @@ def _default_data_dir():
 
 
 def _prepare_image(image, image_size, num_bits, center_crop):
+    import tensorflow as tf
+
     image = tf.cast(image, tf.float32)
     if center_crop:
         h, w = tf.shape(image)[0], tf.shape(image)[1]
@@ -57,7 +79,8 @@ def tfds_images(
     (32x32x3) and `celeb_a` (center-cropped square, resized to `image_size`,
     default 64). Labels are dropped. Nothing is downloaded unless
     `download=True`: a dataset that is not prepared in `data_dir` raises
-    `DatasetUnavailableError` naming it and the directory tried.
+    `DatasetUnavailableError` naming it and the directory tried, as does a
+    download that fails (no network access).
 
     Args:
       name: TFDS dataset name (see `TFDS_IMAGE_NAMES`).
@@ -75,21 +98,22 @@ def tfds_images(
     if name not in TFDS_IMAGE_NAMES:
         raise ValueError(f"unknown image dataset {name!r}; expected one of {TFDS_IMAGE_NAMES}")
     num_bins_for(num_bits)
+    import tensorflow as tf
     import tensorflow_datasets as tfds
 
     data_dir = data_dir or _default_data_dir()
     if name == "celeb_a" and image_size is None:
         image_size = 64
     builder = tfds.builder(name, data_dir=data_dir)
-    if download:
-        builder.download_and_prepare()
+    if download and not builder.is_prepared():
+        try:
+            builder.download_and_prepare()
+        except Exception as error:  # noqa: BLE001 - network, disk or a provider's server: the download failed
+            raise DatasetUnavailableError(name, data_dir, _first_line(error)) from error
     try:
         dataset = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=tfds.ReadConfig(shuffle_seed=seed))
     except AssertionError as error:
-        raise DatasetUnavailableError(
-            f"TFDS dataset {name!r} is not prepared in data_dir={data_dir!r} and download=False. "
-            f"With network access pass download=True (or run `tfds build {name} --data_dir {data_dir}`)."
-        ) from error
+        raise DatasetUnavailableError(name, data_dir) from error
     center_crop = name == "celeb_a"
     dataset = dataset.map(
         lambda example: _prepare_image(example["image"], image_size, int(num_bits), center_crop),

@@ -1,7 +1,8 @@
 """`toy2d`: two-dimensional densities for testing and benchmarking flows.
 
 All samplers return float32 arrays `[n, 2]` from `np.random.default_rng(seed)`,
-with data roughly inside `[-4, 4]^2`. Two have an exact log-density
+with data roughly inside `[-4, 4]^2`. `moons` and `circles` are scikit-learn's
+`make_moons` / `make_circles` (seeded from that generator), centred and scaled. Two have an exact log-density
 (`toy2d_log_prob`), so a benchmark can report KL(p || q), not only NLL:
 
 * `eight_gaussians`: equal mixture of 8 isotropic Gaussians, standard deviation
@@ -37,19 +38,29 @@ def _black_cells():
     return np.array([(i, j) for i in range(4) for j in range(4) if (i + j) % 2 == 0], dtype=np.float64)
 
 
+def _sklearn_seed(rng):
+    """A seed for scikit-learn's generators, drawn from `rng` (so `toy2d`'s `seed` decides it)."""
+    return int(rng.integers(2**31 - 1))
+
+
 def _moons(rng, n):
-    upper = rng.uniform(size=n) < 0.5
-    t = rng.uniform(0.0, math.pi, size=n)
-    x = np.where(upper, np.cos(t), 1.0 - np.cos(t))
-    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
-    points = np.stack([x - 0.5, y - 0.25], axis=1) * 2.0
-    return points + 0.1 * rng.standard_normal((n, 2))
+    """scikit-learn's two interleaving half circles, centred and scaled by 2 (noise 0.1 after scaling)."""
+    from sklearn.datasets import make_moons
+
+    if n == 0:  # scikit-learn asks for at least one point
+        return np.zeros((0, 2))
+    points, _ = make_moons(n_samples=n, noise=0.05, random_state=_sklearn_seed(rng))
+    return (points - [0.5, 0.25]) * 2.0
 
 
 def _circles(rng, n):
-    radius = np.where(rng.uniform(size=n) < 0.5, 1.5, 3.0)
-    t = rng.uniform(0.0, 2 * math.pi, size=n)
-    return np.stack([radius * np.cos(t), radius * np.sin(t)], axis=1) + 0.1 * rng.standard_normal((n, 2))
+    """scikit-learn's two concentric circles, radii 3 and 1.5 (noise 0.1 after scaling)."""
+    from sklearn.datasets import make_circles
+
+    if n == 0:
+        return np.zeros((0, 2))
+    points, _ = make_circles(n_samples=n, noise=0.1 / 3.0, factor=0.5, random_state=_sklearn_seed(rng))
+    return 3.0 * points
 
 
 def _eight_gaussians(rng, n):

@@ -18,15 +18,90 @@ what clients send.
 
 import math
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.bijectors.chain import _Chain  # what `tfb.Chain(...)` builds, composite or not
 
-from tfnf.bijectors import conditional_kwargs
+from tfnf.bijectors import ActNorm, DiagonalScale, FactorOut, Logit, Squeeze, conditional_kwargs
+from tfnf.flows.bases import ClassConditionalGaussian
 from tfnf.flows.condition import encode_context
 from tfnf.flows.data_bijector import data_bijector
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
+
+INTERPOLATIONS = ("linear", "slerp")
+# Bijectors that only reorder elements (their inverse carries level labels back) and
+# bijectors that act elementwise (labels pass unchanged).
+REORDERING = (Squeeze, tfb.Reshape, tfb.Permute, tfb.Transpose)
+ELEMENTWISE = (ActNorm, DiagonalScale, ClassConditionalGaussian, Logit, tfb.Identity, tfb.Shift, tfb.Scale)
+
+
+def _contains_factor_out(bijector):
+    if isinstance(bijector, FactorOut):
+        return True
+    parts = getattr(bijector, "bijectors", None)
+    if parts is not None:
+        return any(_contains_factor_out(p) for p in tf.nest.flatten(parts))
+    inner = getattr(bijector, "bijector", None)
+    return inner is not None and _contains_factor_out(inner)
+
+
+def _pull_back(bijector, labels):
+    """Level labels over `bijector`'s data side -> over its latent side (it must not mix levels)."""
+    inner = bijector.bijector if isinstance(bijector, tfb.Invert) else bijector
+    if isinstance(inner, REORDERING):
+        dtype = bijector.dtype or tf.float32
+        moved = bijector.inverse(tf.constant(labels[None], dtype))
+        return np.rint(moved.numpy()[0]).astype(np.int32)
+    if isinstance(inner, ELEMENTWISE):
+        return labels
+    raise ValueError(
+        f"per-level temperature: {bijector.name!r} ({type(inner).__name__}) acts on the latent before the "
+        "multi-scale split, so the latent elements of each level cannot be told apart; use one temperature"
+    )
+
+
+def _levels(bijector, data_shape, depth):
+    """Level of each element on `bijector`'s latent side (int array), given its data-side shape;
+    None when it holds no `FactorOut`. A `FactorOut` at depth `d` gives its passing part level `d`."""
+    if isinstance(bijector, FactorOut):
+        kept, passed = bijector._sizes  # channels through `inner`, channels passing
+        inner = _levels(bijector.inner, (*data_shape[:-1], kept), depth + 1)
+        if inner is None:
+            inner = np.full((*data_shape[:-1], kept), depth + 1, np.int32)
+        return np.concatenate([inner, np.full((*data_shape[:-1], passed), depth, np.int32)], axis=-1)
+    if isinstance(bijector, _Chain):
+        parts = list(bijector.bijectors)
+        shapes = [tuple(data_shape)]
+        for part in parts[:-1]:
+            shapes.append(tuple(int(d) for d in part.inverse_event_shape(shapes[-1])))
+        for i in reversed(range(len(parts))):  # the latent enters the last part first
+            labels = _levels(parts[i], shapes[i], depth)
+            if labels is not None:
+                for part in parts[i + 1 :]:
+                    labels = _pull_back(part, labels)
+                return labels
+        return None
+    if _contains_factor_out(bijector):
+        raise ValueError(
+            f"per-level temperature: cannot read the levels of {bijector.name!r} ({type(bijector).__name__}); "
+            "use one temperature"
+        )
+    return None
+
+
+def latent_levels(bijector, event_shape):
+    """The multi-scale level of every latent element of `bijector` (latent -> data over
+    `event_shape`): an int array of `event_shape`.
+
+    Level 0 is the part factored out first on the way from data to latent (the
+    finest scale), the last level what the deepest scale keeps; a flow without
+    a `FactorOut` has one level, 0.
+    """
+    labels = _levels(bijector, tuple(event_shape), 0)
+    return np.zeros(event_shape, np.int32) if labels is None else labels
 
 
 def is_gaussian(distribution):
@@ -46,6 +121,11 @@ class DataFlow(tf.Module):
     standardised noise scaled by `T`; `T = 0` gives the decoded mean. Any other
     base (a mixture, a Student-t, ...) is sampled as it is, and only `T = 1`
     is defined for it (other values are an error).
+
+    A multi-scale flow (`glow`, image `realnvp`) sends part of its latent to
+    the base at each level; `temperature` may then be a sequence with one value
+    per level (`latent_levels`: level 0 is the part factored out first, at the
+    finest scale, the last the deepest), each scaling that level's part.
 
     Args:
       flow: a `tfd.TransformedDistribution` with a fully defined event shape
@@ -83,6 +163,7 @@ class DataFlow(tf.Module):
         self.num_bins = None if num_bins is None else int(num_bins)
         self.condition_spec = None if condition_spec is None else dict(condition_spec)
         self.gaussian_base = is_gaussian(self.base)
+        self._latent_levels = None
         self.dequantizer = dequantizer
         self.bijector = tfb.Chain(
             [data_bijector(preprocessing, self.num_bins, self.dtype, logit_alpha), flow.bijector], name="data_flow"
@@ -170,20 +251,60 @@ class DataFlow(tf.Module):
         flat, batch_shape = self._flat(z)
         return self._unflat(self.bijector.forward(flat, **self.bijector_kwargs(condition, batch_shape)), batch_shape)
 
+    @property
+    def latent_levels(self):
+        """The multi-scale level of every latent element, an int array of the event shape (see `latent_levels`)."""
+        if self._latent_levels is None:
+            with tf.init_scope():  # worked out eagerly once, even when first asked for while tracing
+                self._latent_levels = latent_levels(self.flow.bijector, self.event_shape)
+        return self._latent_levels
+
+    @property
+    def num_levels(self):
+        """How many levels a per-level temperature has values for (1 for a flow without `FactorOut`)."""
+        return int(self.latent_levels.max()) + 1
+
+    def temperature_tensor(self, temperature):
+        """`temperature` as the flow's dtype: a scalar `[]`, or, for one value per level (a list,
+        tuple or 1-D tensor of length `num_levels`), each latent element's `[*event]`.
+
+        Raises `ValueError` for a per-level temperature of the wrong length, and
+        for a temperature other than 1 (known before running) with a non-Gaussian base."""
+        per_level = isinstance(temperature, (list, tuple)) or (
+            isinstance(temperature, np.ndarray) and temperature.ndim == 1
+        ) or (tf.is_tensor(temperature) and temperature.shape.rank == 1)
+        value = tf.cast(tf.convert_to_tensor(temperature), self.dtype)
+        if per_level:
+            if value.shape.rank != 1 or value.shape[0] != self.num_levels:
+                raise ValueError(
+                    f"temperature has one value per level: this flow has {self.num_levels} level(s), got "
+                    f"{len(temperature) if isinstance(temperature, (list, tuple)) else value.shape} values"
+                )
+        elif value.shape.rank != 0:
+            raise ValueError(f"temperature must be a number or a sequence with one value per level, got shape {value.shape}")
+        static = tf.get_static_value(value)
+        if not self.gaussian_base and static is not None and np.any(static != 1):
+            raise ValueError(
+                f"temperature is defined for Gaussian bases only; this flow's base is {type(self.base).__name__}, "
+                f"so temperature must be 1, got {np.asarray(static).tolist()}"
+            )
+        return tf.gather(value, self.latent_levels) if per_level else value
+
     def latent_sample(self, n, temperature=1.0, seed=None):
-        """`n` latents `[n, *event]` from the flow's own base at `temperature` (see the class docstring).
+        """`n` latents `[n, *event]` from the flow's own base at `temperature` (see the class docstring):
+        a number, or one per level of a multi-scale flow.
 
         `seed`: None (stateful draw), or an int or a `[2]` int tensor for a
         reproducible, stateless draw."""
         if seed is not None:
             seed = tf.constant([seed, 0], tf.int32) if isinstance(seed, int) else tf.cast(seed, tf.int32)
+        temperature = self.temperature_tensor(temperature)
         z = self.base.sample(n, seed=seed)
-        temperature = tf.cast(temperature, self.dtype)
         if self.gaussian_base:
             mean = self.base.mean()
             return mean + temperature * (z - mean)
         check = tf.debugging.Assert(
-            tf.equal(temperature, 1.0),
+            tf.reduce_all(tf.equal(temperature, 1.0)),
             [f"temperature is defined for Gaussian bases only; this flow's base is {type(self.base).__name__}, "
              "so temperature must be 1, got", temperature],
         )
@@ -201,15 +322,23 @@ class DataFlow(tf.Module):
             raise ValueError("quantize needs discrete data (num_bins set)")
         return tf.clip_by_value(tf.math.floor(x), 0.0, float(self.num_bins - 1))
 
-    def interpolate(self, x_a, x_b, steps, condition=None):
-        """Decode `steps` evenly spaced points on the latent segment from `x_a` to `x_b`.
+    def interpolate(self, x_a, x_b, steps, condition=None, method="linear"):
+        """Decode `steps` evenly spaced points on a latent path from `x_a` to `x_b`.
 
         `x_a, x_b: [..., *event]` -> `[..., steps, *event]`; `condition` as in
-        `encode`, one per pair (the same at both ends)."""
+        `encode`, one per pair (the same at both ends). `method`: `"linear"`
+        (the segment) or `"slerp"` (spherical: the great-circle arc between the
+        two latents, `sin((1-t) w)/sin(w) z_a + sin(t w)/sin(w) z_b` with `w`
+        the angle between them; it keeps the norm when both ends have the same
+        norm, as Gaussian latents of high dimension nearly do; parallel or
+        opposite latents, `sin(w) ~ 0`, fall back to the segment)."""
+        if method not in INTERPOLATIONS:
+            raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
         z_a, z_b = self.encode(x_a, condition), self.encode(x_b, condition)
         event_rank = len(self.event_shape)
         t = tf.reshape(tf.linspace(tf.constant(0.0, self.dtype), 1.0, int(steps)), [-1] + [1] * event_rank)
-        z = z_a[..., None, *([slice(None)] * event_rank)] * (1.0 - t) + z_b[..., None, *([slice(None)] * event_rank)] * t
+        z_a, z_b = z_a[..., None, *([slice(None)] * event_rank)], z_b[..., None, *([slice(None)] * event_rank)]
+        z = slerp(z_a, z_b, t, event_rank) if method == "slerp" else z_a * (1.0 - t) + z_b * t
         if condition is not None:
             condition = tf.convert_to_tensor(condition)
             if self.condition_spec and "num_classes" in self.condition_spec:
@@ -236,3 +365,19 @@ class DataFlow(tf.Module):
         x = self.sample(4, 1.0, seed=tf.constant([0, 0]), condition=condition)
         probe = tf.concat([tf.reshape(x, [-1]), self.log_prob(x, condition)], axis=0)
         return [] if bool(tf.reduce_all(tf.math.is_finite(probe))) else ["the density of its own samples"]
+
+
+def slerp(z_a, z_b, t, event_rank):
+    """Spherical interpolation of `z_a`, `z_b` (`[..., *event]`, broadcast with `t: [..., 1 * event]`)
+    over their last `event_rank` axes; the linear path where they are (nearly) parallel or opposite."""
+    axes = list(range(-event_rank, 0))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(z_a), axis=axes, keepdims=True) * tf.reduce_sum(tf.square(z_b), axis=axes, keepdims=True))
+    dot = tf.reduce_sum(z_a * z_b, axis=axes, keepdims=True)
+    cosine = tf.clip_by_value(tf.math.divide_no_nan(dot, norms), -1.0, 1.0)
+    omega = tf.acos(tf.where(norms > 0, cosine, tf.ones_like(cosine)))
+    sin_omega = tf.sin(omega)
+    parallel = sin_omega < 1e-6
+    safe = tf.where(parallel, tf.ones_like(sin_omega), sin_omega)
+    weight_a = tf.where(parallel, 1.0 - t, tf.sin((1.0 - t) * omega) / safe)
+    weight_b = tf.where(parallel, t, tf.sin(t * omega) / safe)
+    return weight_a * z_a + weight_b * z_b

@@ -3,6 +3,8 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfnf.bijectors.conditioners import UnserializableConditioner
+
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
@@ -42,3 +44,14 @@ def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name
 def flow_config(flow):
     """The builder description attached by `make_flow`, or None for foreign flows."""
     return flow.__dict__.get("tfnf_config")
+
+
+def check_serializable(description):
+    """Raise `TypeError` if a flow's recorded description (`flow_config(flow)`) holds
+    something that cannot be serialised (a custom conditioner callable), naming it;
+    return the description otherwise. Such a flow trains and checkpoints as any
+    other; only its builder configuration cannot be written out."""
+    for value in tf.nest.flatten(description):
+        if isinstance(value, UnserializableConditioner):
+            raise TypeError(value.message())
+    return description

@@ -5,7 +5,21 @@ import tensorflow as tf
 from tfnf.flows.maf import autoregressive_flow
 
 
-def iaf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bound=2.0, dtype=tf.float32, name="iaf"):
+def iaf(
+    event_shape,
+    num_layers=4,
+    hidden_units=(64, 64),
+    dropout=0.0,
+    scale_bound=2.0,
+    num_classes=None,
+    context_shape=None,
+    base=None,
+    transformer="affine",
+    num_bins=8,
+    bound=3.0,
+    dtype=tf.float32,
+    name="iaf",
+):
     """Inverse autoregressive flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_layers` affine `MaskedAutoregressive` layers conditioned on the latent
@@ -21,4 +35,8 @@ def iaf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bou
 
     Args: as `maf`.
     """
-    return autoregressive_flow("iaf", "latent", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name)
+    return autoregressive_flow(
+        "iaf", "latent", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name,
+        num_classes=num_classes, context_shape=context_shape, base=base,
+        transformer=transformer, num_bins=num_bins, bound=bound,
+    )

@@ -4,14 +4,25 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import MaskedAutoregressive
+from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.flows import argument_checks as check
+from tfnf.flows.bases import with_base
+from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
 
 
-def masked_autoregressive_chain(event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, name):
-    """`num_layers` `MaskedAutoregressive` bijectors over `(D,)` with the order reversed between them."""
+TRANSFORMERS = ("affine", "spline")
+
+
+def masked_autoregressive_chain(
+    event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, name, context_size=None,
+    spline=None,
+):
+    """`num_layers` `MaskedAutoregressive` bijectors over `(D,)` with the order reversed between them
+    (each reading a context of `context_size`, if set); affine, or with `spline=(num_bins, bound)`
+    rational-quadratic splines."""
     size = event_shape[0]
     reverse = list(range(size - 1, -1, -1))
     parts = []
@@ -22,9 +33,11 @@ def masked_autoregressive_chain(event_shape, num_layers, hidden_units, condition
             MaskedAutoregressive(
                 event_shape,
                 conditioned_on=conditioned_on,
+                transformer=None if spline is None else RationalQuadraticSplineTransformer(*spline),
                 hidden_units=hidden_units,
                 dropout=dropout,
                 scale_bound=scale_bound,
+                context_size=context_size,
                 dtype=dtype,
                 name=f"autoregressive{k}",
             )
@@ -32,9 +45,30 @@ def masked_autoregressive_chain(event_shape, num_layers, hidden_units, condition
     return tfb.Chain(parts, name=name)
 
 
-def autoregressive_flow(builder, conditioned_on, event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name):
+def autoregressive_flow(
+    builder,
+    conditioned_on,
+    event_shape,
+    num_layers,
+    hidden_units,
+    dropout,
+    scale_bound,
+    dtype,
+    name,
+    num_classes=None,
+    context_shape=None,
+    base=None,
+    transformer="affine",
+    num_bins=8,
+    bound=3.0,
+):
     """Shared body of `maf` and `iaf`; checks every argument first (`TypeError` /
     `ValueError` naming it)."""
+    if not (isinstance(transformer, str) and transformer in TRANSFORMERS):
+        raise ValueError(f"transformer must be one of {TRANSFORMERS}, got {transformer!r}")
+    spline = None
+    if transformer == "spline":
+        spline = (check.positive_int("num_bins", num_bins), check.positive_real("bound", bound))
     event_shape = check.event_shape_tuple("event_shape", event_shape)
     if len(event_shape) != 1:
         raise ValueError(f"{builder} takes vectors (D,), got event_shape={event_shape}")
@@ -43,6 +77,7 @@ def autoregressive_flow(builder, conditioned_on, event_shape, num_layers, hidden
     dropout = check.probability("dropout", dropout)
     scale_bound = check.positive_real("scale_bound", scale_bound)
     dtype = check.float_dtype("dtype", dtype)
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     config = dict(
         event_shape=event_shape,
         num_layers=num_layers,
@@ -51,13 +86,33 @@ def autoregressive_flow(builder, conditioned_on, event_shape, num_layers, hidden
         scale_bound=scale_bound,
         name=name,
     )
+    if context is not None:
+        config.update(context)
+    if spline is not None:  # recorded only when set: configurations saved before it rebuild as they were
+        config.update(transformer="spline", num_bins=spline[0], bound=spline[1])
     bijector = masked_autoregressive_chain(
-        event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, builder
+        event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, builder, context_size,
+        spline,
     )
-    return make_flow(bijector, event_shape, dtype, builder, config, None, name)
+    flow = make_flow(bijector, event_shape, dtype, builder, config, None, name, context=context)
+    return with_base(flow, base)
 
 
-def maf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bound=2.0, dtype=tf.float32, name="maf"):
+def maf(
+    event_shape,
+    num_layers=4,
+    hidden_units=(64, 64),
+    dropout=0.0,
+    scale_bound=2.0,
+    num_classes=None,
+    context_shape=None,
+    base=None,
+    transformer="affine",
+    num_bins=8,
+    bound=3.0,
+    dtype=tf.float32,
+    name="maf",
+):
     """Masked autoregressive flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_layers` affine `MaskedAutoregressive` layers conditioned on the data
@@ -75,6 +130,21 @@ def maf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bou
       hidden_units: MADE widths.
       dropout: dropout rate in the MADEs (training, density direction only).
       scale_bound: largest absolute log-scale per layer.
+      num_classes: a class-conditional flow over `K` classes: every MADE also
+        reads the one-hot label `[batch, K]`.
+      context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]`,
+        read by every MADE through unmasked weights into every hidden unit and
+        output. At most one of `num_classes`, `context_shape`; condition with
+        `tfnf.flows.condition(flow, context)`.
+      base: the base distribution (see `tfnf.flows.bases`): None or
+        `"standard_normal"` (default), `"diagonal_gaussian"`,
+        `"gaussian_mixture"` (or `{"kind": "gaussian_mixture",
+        "num_components": m}`), `"class_conditional_gaussian"` (with
+        `num_classes`).
+      transformer: `"affine"` (default) or `"spline"`: rational-quadratic
+        splines (Durkan et al., 2019) with `num_bins` bins on `[-bound, bound]`,
+        the identity outside (`scale_bound` then does not apply).
+      num_bins, bound: the splines' bins and half-width (`transformer="spline"`).
       dtype: float32 (default) or float64.
       name: distribution name.
 
@@ -82,4 +152,8 @@ def maf(event_shape, num_layers=4, hidden_units=(64, 64), dropout=0.0, scale_bou
       TypeError, ValueError: an argument of the wrong kind or out of range
         (the message names it).
     """
-    return autoregressive_flow("maf", "data", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name)
+    return autoregressive_flow(
+        "maf", "data", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name,
+        num_classes=num_classes, context_shape=context_shape, base=base,
+        transformer=transformer, num_bins=num_bins, bound=bound,
+    )

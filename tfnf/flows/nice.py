@@ -7,6 +7,8 @@ import tensorflow_probability as tfp
 
 from tfnf.bijectors import AdditiveCoupling, DiagonalScale
 from tfnf.flows import argument_checks as check
+from tfnf.flows.bases import with_base
+from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -18,6 +20,9 @@ def nice(
     hidden_units=(256, 256),
     mask="alternate",
     dropout=0.0,
+    num_classes=None,
+    context_shape=None,
+    base=None,
     dtype=tf.float32,
     name="nice",
 ):
@@ -35,6 +40,16 @@ def nice(
       hidden_units: MLP widths of the conditioners.
       mask: `"alternate"` (odd/even, as the paper) or `"half"`.
       dropout: dropout rate in the conditioners (training only).
+      num_classes: a class-conditional flow over `K` classes: every
+        conditioner also reads the one-hot label `[batch, K]`.
+      context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]` read
+        by every conditioner. At most one of `num_classes`, `context_shape`;
+        condition with `tfnf.flows.condition(flow, context)`.
+      base: the base distribution (see `tfnf.flows.bases`): None or
+        `"standard_normal"` (default), `"diagonal_gaussian"`,
+        `"gaussian_mixture"` (or `{"kind": "gaussian_mixture",
+        "num_components": m}`), `"class_conditional_gaussian"` (with
+        `num_classes`).
       dtype: float32 (default) or float64.
       name: distribution name.
 
@@ -47,6 +62,7 @@ def nice(
     hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -55,6 +71,8 @@ def nice(
         dropout=dropout,
         name=name,
     )
+    if context is not None:
+        config.update(context)
     size = math.prod(event_shape)
     vector_shape = (size,)
     parts = [
@@ -64,6 +82,7 @@ def nice(
             parity=k % 2,
             hidden_units=hidden_units,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=f"coupling{k}",
         )
@@ -75,4 +94,5 @@ def nice(
         parts.append(tfb.Reshape(event_shape_out=vector_shape, event_shape_in=event_shape))
     bijector = tfb.Chain(parts, name="nice")
     preprocessing = "shift" if len(event_shape) == 3 else None
-    return make_flow(bijector, event_shape, dtype, "nice", config, preprocessing, name)
+    flow = make_flow(bijector, event_shape, dtype, "nice", config, preprocessing, name, context=context)
+    return with_base(flow, base)

@@ -5,6 +5,8 @@ import tensorflow_probability as tfp
 
 from tfnf.bijectors import SplineCoupling
 from tfnf.flows import argument_checks as check
+from tfnf.flows.bases import with_base
+from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -18,6 +20,9 @@ def nsf(
     bound=3.0,
     mask="half",
     dropout=0.0,
+    num_classes=None,
+    context_shape=None,
+    base=None,
     dtype=tf.float32,
     name="nsf",
 ):
@@ -37,6 +42,9 @@ def nsf(
       bound: half-width of the splines' interval.
       mask: `"half"` or `"alternate"`.
       dropout: dropout rate in the conditioners (training only).
+      num_classes, context_shape: a conditional flow, as `nice`: every
+        conditioner also reads the one-hot label / the context vector.
+      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
       dtype: float32 (default) or float64.
       name: distribution name.
 
@@ -53,6 +61,7 @@ def nsf(
     bound = check.positive_real("bound", bound)
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -63,6 +72,8 @@ def nsf(
         dropout=dropout,
         name=name,
     )
+    if context is not None:
+        config.update(context)
     couplings = [
         SplineCoupling(
             event_shape,
@@ -72,9 +83,11 @@ def nsf(
             parity=k % 2,
             hidden_units=hidden_units,
             dropout=dropout,
+            context_size=context_size,
             dtype=dtype,
             name=f"coupling{k}",
         )
         for k in range(num_couplings)
     ]
-    return make_flow(tfb.Chain(couplings, name="nsf"), event_shape, dtype, "nsf", config, None, name)
+    flow = make_flow(tfb.Chain(couplings, name="nsf"), event_shape, dtype, "nsf", config, None, name, context=context)
+    return with_base(flow, base)

@@ -3,7 +3,9 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AffineCoupling, FactorOut, Squeeze
+from tfnf.bijectors import AffineCoupling, FactorOut, LULinear, Squeeze
+from tfnf.bijectors import conditioners
+from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
@@ -37,35 +39,82 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
     return frequencies
 
 
+MIXINGS = ("lu", "reverse")
+
+
+def mixing_layer(mixing, event_shape, index, seed, dtype):
+    """The fixed or learned linear map between vector couplings `index` and `index + 1`."""
+    if mixing == "lu":
+        return LULinear(event_shape, seed=None if seed is None else seed + index, dtype=dtype, name=f"mixing{index}")
+    return tfb.Permute(list(reversed(range(event_shape[0]))), name=f"mixing{index}")
+
+
 def realnvp_vector(
-    event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size=None, fourier_frequencies=()
+    event_shape,
+    num_couplings,
+    hidden_units,
+    mask,
+    dropout,
+    dtype,
+    context_size=None,
+    fourier_frequencies=(),
+    conditioner=None,
+    mixing=None,
+    seed=None,
 ):
-    """Alternating affine couplings with MLP conditioners over `(D,)` (reading a context of
-    `context_size`, if set, and Fourier features of `fourier_frequencies`, if any)."""
-    couplings = [
-        AffineCoupling(
-            event_shape,
-            mask=mask,
-            parity=k % 2,
-            hidden_units=hidden_units,
-            dropout=dropout,
-            context_size=context_size,
-            fourier_frequencies=fourier_frequencies,
-            dtype=dtype,
-            name=f"coupling{k}",
+    """Affine couplings over `(D,)` (reading a context of `context_size`, if set, and
+    Fourier features of `fourier_frequencies`, if any), with conditioners from
+    `conditioner` (resolved; None: MLPs of `hidden_units`).
+
+    Without `mixing` the couplings alternate their parity; with `"lu"` an
+    `LULinear` (seeded from `seed`) sits between consecutive couplings, which
+    still alternate; with `"reverse"` a reversal of the vector does, and every
+    coupling has parity 0 (alternating as well would undo the reversal).
+    """
+    parts = []
+    for k in range(num_couplings):
+        if k and mixing is not None:
+            parts.append(mixing_layer(mixing, event_shape, k - 1, seed, dtype))
+        parity = 0 if mixing == "reverse" else k % 2
+        parts.append(
+            AffineCoupling(
+                event_shape,
+                mask=mask,
+                parity=parity,
+                conditioner=conditioners.make_conditioner(
+                    conditioner,
+                    event_shape,
+                    mask,
+                    parity,
+                    AffineTransformer.num_params,
+                    context_size,
+                    dtype,
+                    f"coupling{k}_conditioner",
+                    hidden_units=hidden_units,
+                    dropout=dropout,
+                    fourier_frequencies=fourier_frequencies,
+                ),
+                hidden_units=hidden_units,
+                dropout=dropout,
+                context_size=context_size,
+                fourier_frequencies=fourier_frequencies,
+                dtype=dtype,
+                name=f"coupling{k}",
+            )
         )
-        for k in range(num_couplings)
-    ]
-    return tfb.Chain(couplings, name="realnvp_vector")
+    return tfb.Chain(parts, name="realnvp_vector")
 
 
-def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout, dtype, context_size=None):
+def realnvp_image_level(
+    event_shape, level, num_levels, hidden_channels, dropout, dtype, context_size=None, conditioner=None
+):
     """One RealNVP scale over `(H, W, C)`, same shape out.
 
     Data -> latent: 3 checkerboard couplings, squeeze, 3 channel couplings,
     factor out half, next scale on the rest, unsqueeze. The last scale is 4
     checkerboard couplings. With `context_size`, every conditioner also reads
-    a context `[batch, context_size]`.
+    a context `[batch, context_size]`; `conditioner` (resolved) picks the
+    networks (None: Glow's conv net of `hidden_channels`).
     """
 
     def coupling(shape, mask, parity, tag):
@@ -73,6 +122,18 @@ def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout
             shape,
             mask=mask,
             parity=parity,
+            conditioner=conditioners.make_conditioner(
+                conditioner,
+                shape,
+                mask,
+                parity,
+                AffineTransformer.num_params,
+                context_size,
+                dtype,
+                f"level{level}_{tag}_conditioner",
+                hidden_channels=hidden_channels,
+                dropout=dropout,
+            ),
             hidden_channels=hidden_channels,
             dropout=dropout,
             context_size=context_size,
@@ -91,7 +152,7 @@ def realnvp_image_level(event_shape, level, num_levels, hidden_channels, dropout
     parts += [coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)]
     kept = inner_shape[-1] // 2
     next_level = realnvp_image_level(
-        inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype, context_size
+        inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype, context_size, conditioner
     )
     parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
@@ -118,6 +179,9 @@ def realnvp(
     num_classes=None,
     context_shape=None,
     fourier_frequencies="auto",
+    conditioner=None,
+    mixing=None,
+    seed=None,
     dtype=tf.float32,
     name="realnvp",
 ):
@@ -150,6 +214,16 @@ def realnvp(
       fourier_frequencies: vector flows only: `"auto"` (`(1, 2)` for
         `D <= 4`, none above), or the angular frequencies of the Fourier
         features the conditioners read (empty or None: raw `x` only).
+      conditioner: the coupling networks: None (MLPs for vectors, conv nets
+        for images), a name (`"mlp"`, `"residual_mlp"` for vectors; `"conv"`,
+        `"gated_resnet"` for images), a factory from
+        `tfnf.bijectors.conditioners` or its config dict, or a custom callable
+        (see `tfnf.bijectors.conditioners`; a flow built with a callable
+        cannot be serialised).
+      mixing: vector flows only: None (couplings alternate halves), `"lu"` (a
+        learned `LULinear` between couplings) or `"reverse"` (a fixed
+        reversal between couplings).
+      seed: seed of the `"lu"` mixings' random-rotation initialisation.
       dtype: float32 (default) or float64.
       name: distribution name.
 
@@ -165,7 +239,13 @@ def realnvp(
     hidden_channels = check.positive_int("hidden_channels", hidden_channels)
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
+    seed = check.optional_seed("seed", seed)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    conditioner = conditioners.resolve(conditioner)
+    if mixing is not None and mixing not in MIXINGS:
+        raise ValueError(f"mixing must be None or one of {MIXINGS}, got {mixing!r}")
+    if seed is not None and mixing != "lu":
+        raise ValueError(f"seed seeds the initialisation of mixing='lu' only, got seed={seed!r} with mixing={mixing!r}")
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -178,17 +258,24 @@ def realnvp(
     )
     if context is not None:
         config.update(context)
+    if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
+        config["conditioner"] = conditioners.describe(conditioner)
+    if mixing is not None:
+        config.update(mixing=mixing, seed=seed)
     if len(event_shape) == 1:
         frequencies = resolve_fourier_frequencies(fourier_frequencies, event_shape)
         config["fourier_frequencies"] = frequencies  # resolved, so a saved model rebuilds the same network
         bijector = realnvp_vector(
-            event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size, frequencies
+            event_shape, num_couplings, hidden_units, mask, dropout, dtype, context_size, frequencies,
+            conditioner, mixing, seed,
         )
         return make_flow(bijector, event_shape, dtype, "realnvp", config, None, name, context=context)
     if len(event_shape) != 3:
         raise ValueError(f"realnvp takes vectors (D,) or images (H, W, C), got event_shape={event_shape}")
     if resolve_fourier_frequencies(fourier_frequencies, event_shape):
         raise ValueError("fourier_frequencies applies to vector flows only; image flows use conv conditioners")
+    if mixing is not None:
+        raise ValueError(f"mixing applies to vector flows only (image flows mix with squeezes and masks), got mixing={mixing!r}")
     levels = default_num_levels(event_shape) if num_levels is None else num_levels
     factor = 2 ** (levels - 1)
     if event_shape[0] % factor or event_shape[1] % factor:
@@ -196,5 +283,5 @@ def realnvp(
             f"realnvp with num_levels={levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
         )
     config["num_levels"] = levels
-    bijector = realnvp_image_level(event_shape, 0, levels, hidden_channels, dropout, dtype, context_size)
+    bijector = realnvp_image_level(event_shape, 0, levels, hidden_channels, dropout, dtype, context_size, conditioner)
     return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name, context=context)

@@ -16,11 +16,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors import collect_keras_layers
-from tfnf.flows import DataFlow, build_flow, flow_config, flow_context
+from tfnf.flows import DataFlow, build_flow, check_serializable, flow_config, flow_context
 from tfnf.flows.data_bijector import resolve_preprocessing
 from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples
+from tfnf.keras.array_batches import array_batches, fits_in_graph
 from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
+from tfnf.keras.jit_compile_choice import JitCompileChoice
 from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, InputChecks, input_errors_as_value_errors
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
@@ -28,6 +30,7 @@ tfd = tfp.distributions
 
 DEQUANTIZATIONS = ("uniform", "variational")
 SAMPLE_CHUNK = 4096  # samples decoded per call by `sample`
+STEPS_PER_EXECUTION = 16  # default of `compile`: train steps per call of the compiled function
 
 
 def _as_flow(flow):
@@ -49,6 +52,20 @@ def _restores_a_backup(callbacks):
         and os.path.exists(os.path.join(c.backup_dir, "latest.weights.h5"))
         for c in callbacks
     )
+
+
+def _float16_networks(layers):
+    """Whether any of the flow's networks computes in float16 (it then needs loss scaling)."""
+    return any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
+
+
+def _supports_xla(model):
+    """Keras' own test (platform, op determinism, layers that refuse XLA), without its CPU-only rule."""
+    try:
+        from keras.src.trainers.trainer import model_supports_jit
+    except ImportError:  # moved in another Keras version: the layers' own flags are the public part
+        return all(layer.supports_jit for layer in model._flatten_layers())
+    return model_supports_jit(model)
 
 
 def _in_graph(*values):
@@ -118,8 +135,11 @@ class FlowModel(keras.Model):
         dequantization="uniform",
         **kwargs,
     ):
-        super().__init__(**kwargs)
         flow = _as_flow(flow)
+        # the model's own arithmetic (data map, dequantisation, densities) stays in the flow's dtype
+        # under a mixed-precision policy; the flow's networks follow the policy (network_dtype_policy)
+        kwargs.setdefault("dtype", tf.as_dtype(flow.dtype).name)
+        super().__init__(**kwargs)
         if num_bins is not None and (isinstance(num_bins, bool) or int(num_bins) != num_bins or not 2 <= num_bins <= 2**16):
             raise ValueError(f"num_bins must be an integer in [2, 65536] or None, got {num_bins!r}")
         if not (isinstance(dequantization, str) and dequantization in DEQUANTIZATIONS):
@@ -149,6 +169,7 @@ class FlowModel(keras.Model):
         self.bits_per_dim_tracker = AppliedStepsMean(name="bits_per_dim")
         self.skipped_tracker = keras.metrics.Sum(name="skipped_steps")
         self._functions = {}
+        self.jit_compile_choice = None
         self.built = True
 
     # --- what the model is -------------------------------------------------------------------
@@ -168,10 +189,79 @@ class FlowModel(keras.Model):
         return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
 
     # --- Keras configuration ---------------------------------------------------------------------
-    def compile(self, optimizer=None, **kwargs):
-        """As `keras.Model.compile`; the optimizer defaults to `Adam(1e-3)`. No loss is needed."""
+    def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=None, **kwargs):
+        """As `keras.Model.compile`, with defaults chosen for flows. No loss is needed.
+
+        Args:
+          optimizer: defaults to `Adam(1e-3)`.
+          jit_compile: `True`, `False` or `"auto"` (default): time the train
+            step with and without XLA on the first calls of `fit` and keep the
+            faster (`JitCompileChoice`; `jit_compile_choice.describe()` reports
+            the timings). Under a distribution strategy `"auto"` is Keras' rule (no XLA).
+          steps_per_execution: optimizer steps per call of the compiled train
+            function (default 16; 1 under a distribution strategy, where the
+            guarded update synchronises the replicas in every step and cannot
+            run inside Keras' multi-step loop): callbacks' batch hooks and the
+            progress bar then run once per 16 steps, which removes Keras'
+            per-step Python work from training.
+        """
         kwargs.pop("loss", None)
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(1e-3), **kwargs)
+        distributed = tf.distribute.has_strategy() or self._distribute_strategy is not None
+        if steps_per_execution is None:
+            steps_per_execution = 1 if distributed else STEPS_PER_EXECUTION
+        elif distributed and steps_per_execution != 1:
+            raise ValueError(
+                f"steps_per_execution={steps_per_execution!r} under a distribution strategy is not supported "
+                "(each step synchronises the replicas); leave it at 1"
+            )
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}")
+        if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
+        choose = jit_compile == "auto" and not kwargs.get("run_eagerly") and not distributed
+        optimizer = keras.optimizers.get(optimizer or keras.optimizers.Adam(1e-3))
+        if _float16_networks(self.flow_layers) and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            if tf.distribute.has_strategy() or self._distribute_strategy is not None:
+                raise ValueError("mixed_float16 training under a distribution strategy is not supported; use mixed_bfloat16")
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
+        super().compile(
+            optimizer=optimizer,
+            jit_compile=False if choose else jit_compile,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
+        self.jit_compile_choice = JitCompileChoice(steps_per_execution) if choose and self.jit_compile is False and _supports_xla(self) else None
+        if choose:
+            self._compile_config.config["jit_compile"] = "auto"  # a reloaded model chooses again
+
+    def make_train_function(self, force=False):
+        """Keras' train function; while `jit_compile="auto"` has not chosen, one that times both modes."""
+        choice = self.jit_compile_choice
+        if choice is None or choice.decided or self.run_eagerly:
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return self.train_function
+        # Both modes call one traced train step (tracing a flow's step costs about as much as XLA's
+        # compilation); with XLA that call is compiled with the rest of the step.
+        functions = {}
+        self.train_step = tf.function(self.train_step, reduce_retracing=True, autograph=False)  # as Keras calls it
+        try:
+            for mode in (False, True):
+                self.jit_compile = mode
+                super().make_train_function(force=True)
+                functions[mode] = self.train_function
+        finally:
+            del self.train_step
+            self.jit_compile = False
+
+        def choose(jit_compile):
+            self.jit_compile = jit_compile
+            self.train_function = functions[jit_compile]
+            if jit_compile:  # evaluation and prediction follow the choice
+                self.test_function = self.predict_function = None
+
+        self.train_function = choice.train_function(functions, lambda: int(self.optimizer.iterations.numpy()), choose)
+        return self.train_function
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -184,6 +274,7 @@ class FlowModel(keras.Model):
                 "FlowModel can only serialise flows built by tfnf.flows builders; "
                 "use save_weights/load_weights for a custom flow"
             )
+        check_serializable(self.flow_description)  # a custom conditioner callable cannot be saved
         config = super().get_config()
         config.update(
             flow=self.flow_description,
@@ -250,10 +341,11 @@ class FlowModel(keras.Model):
         x, condition = self._unpack(data)
         with tf.GradientTape() as tape:
             loss = -tf.reduce_mean(self(x, training=True, condition=condition))
+            scaled_loss = self.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
         variables = self.trainable_variables
         if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
             check_every_read_variable_is_held(tape, self.variables)
-        loss, finite = self.guarded_update.apply(self.optimizer, loss, tape.gradient(loss, variables), variables)
+        loss, finite = self.guarded_update.apply(self.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
         weight = tf.cast(finite, loss.dtype)
         self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
         self.bits_per_dim_tracker.update_state(tf.where(finite, self.data_flow.nats_to_bits_per_dim(loss), 0.0), sample_weight=weight)
@@ -293,9 +385,33 @@ class FlowModel(keras.Model):
                     self.initialize(first, first_condition)
             self._build_optimizer()
             self.guarded_update.reset()
+            x, y, kwargs = self._arrays_as_batches(x, y, kwargs)
             history = super().fit(x, y, callbacks=[*callbacks, self.guarded_update.stop_callback()], **kwargs)
         self.guarded_update.raise_if_tripped()
         return history
+
+    def _arrays_as_batches(self, x, y, kwargs):
+        """`fit`'s in-memory arrays (and validation arrays) as `array_batches`, where Keras'
+        own handling is not needed (sample or class weights, `validation_split`,
+        `shuffle="batch"`, distribution strategies keep it)."""
+        keras_only = ("sample_weight", "class_weight", "validation_split", "steps_per_epoch")
+        if (
+            any(kwargs.get(name) is not None and kwargs.get(name) != 0.0 for name in keras_only)
+            or kwargs.get("shuffle", True) not in (True, False)
+            or tf.distribute.has_strategy()
+            or self._distribute_strategy is not None
+            or not fits_in_graph(x, y)
+        ):
+            return x, y, kwargs
+        kwargs = dict(kwargs)
+        batch_size = kwargs.pop("batch_size", None)
+        x = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
+        kwargs["shuffle"] = False  # the batches shuffle themselves
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, tuple) and len(validation) <= 2 and fits_in_graph(*validation):
+            validation_batch_size = kwargs.pop("validation_batch_size", None) or batch_size
+            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)
+        return x, None, kwargs
 
     def _build_optimizer(self):
         """Create the optimizer's slots now: no variables may be created inside the step's `tf.cond`."""
@@ -397,7 +513,10 @@ class FlowModel(keras.Model):
         Args:
           n: number of samples, in `[1, 2**31)`.
           temperature: for a Gaussian base, the scale of its standardised noise
-            (1: the model; 0: the decoded mean); other bases take 1 only.
+            (1: the model; 0: the decoded mean); other bases take 1 only. A
+            multi-scale flow (glow, image realnvp) also takes one value per
+            level, a list / tuple of `data_flow.num_levels` values (level 0 is
+            the part factored out first, the finest scale).
           seed: int (or pair of ints) for reproducible samples; None: random.
           quantized: with `num_bins`, integer pixels in `[0, num_bins)` (float dtype).
           condition: a conditional model's condition for each sample (labels
@@ -406,7 +525,18 @@ class FlowModel(keras.Model):
         if _in_graph(n, temperature, seed, condition):
             x = self.data_flow.sample(n, temperature, seed, condition)
             return self.data_flow.quantize(x) if quantized else x
-        self.input_checks.sampling(n, temperature, None if self.data_flow.gaussian_base else self.data_flow.base)
+        non_gaussian_base = None if self.data_flow.gaussian_base else self.data_flow.base
+        if isinstance(temperature, (list, tuple)) or (isinstance(temperature, np.ndarray) and temperature.ndim == 1):
+            if len(temperature) != self.data_flow.num_levels:  # one per level
+                raise ValueError(
+                    f"temperature as a sequence has one value per level: this flow has {self.data_flow.num_levels} "
+                    f"level(s), got {len(temperature)} values"
+                )
+            for value in temperature:
+                self.input_checks.sampling(n, value.item() if isinstance(value, np.generic) else value, non_gaussian_base)
+            temperature = [float(value) for value in temperature]
+        else:
+            self.input_checks.sampling(n, temperature, non_gaussian_base)
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         seed = tf.constant([int(seed), 0] if np.ndim(seed) == 0 else seed, tf.int32)
@@ -422,19 +552,22 @@ class FlowModel(keras.Model):
         ], axis=0)
         return self.data_flow.quantize(x) if quantized else x
 
-    def interpolate(self, x_a, x_b, steps=8, condition=None):
-        """Decode `steps` evenly spaced points on the latent segment from `x_a` to `x_b`.
+    def interpolate(self, x_a, x_b, steps=8, condition=None, method="linear"):
+        """Decode `steps` evenly spaced points on a latent path from `x_a` to `x_b`.
 
         `x_a, x_b: [*event_shape]` -> `[steps, *event_shape]`, or
         `[batch, *event_shape]` each -> `[batch, steps, *event_shape]`. A
-        conditional model uses one `condition` per pair (one label / vector, or `[batch]`)."""
+        conditional model uses one `condition` per pair (one label / vector, or `[batch]`).
+        `method`: `"linear"` (the latent segment) or `"slerp"` (the great-circle
+        arc between the two latents, see `DataFlow.interpolate`)."""
+        if not (isinstance(method, str) and method in ("linear", "slerp")):
+            raise ValueError(f'method must be "linear" or "slerp", got {method!r}')
         single = np.ndim(x_a) == len(self.event_shape)
         x_a, x_b = self.input_checks.endpoints(x_a, x_b, steps)
         condition = self.input_checks.condition(condition, len(x_a))
         args = [tf.constant(x_a, self.flow_dtype), tf.constant(x_b, self.flow_dtype), int(steps)]
-        if condition is not None:
-            args.append(tf.constant(condition))
-        path = self._compiled(self.data_flow.interpolate)(*args)
+        args.append(None if condition is None else tf.constant(condition))
+        path = self._compiled(self.data_flow.interpolate)(*args, method=method)
         return path[0] if single else path
 
     # --- saving and export -------------------------------------------------------------------

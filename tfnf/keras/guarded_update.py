@@ -1,7 +1,9 @@
 """`GuardedUpdate`: an optimizer step that clips the gradient and skips non-finite steps.
 
 As Keras' `LossScaleOptimizer` wraps an optimizer's update, this wraps the
-update of a maximum-likelihood train step: one global gradient norm serves
+update of a maximum-likelihood train step (and, under `mixed_float16`, the
+`LossScaleOptimizer` itself: the norm is then unscaled, and the optimizer
+sees every step so that it can lower its scale after an overflow): one global gradient norm serves
 both the finiteness test (a NaN/Inf anywhere makes it non-finite) and the
 clipping, a non-finite step is never applied, and consecutive skipped steps
 are counted so that `fit` can stop a run that keeps failing.
@@ -42,6 +44,12 @@ class GuardedUpdate:
             0, trainable=False, dtype=tf.int32, name="consecutive_nonfinite_steps",
             aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
         )
+        # Set in the step once `max_consecutive_skips` is reached; from then on no step is applied,
+        # also within one call of several steps (`steps_per_execution`), until `reset()`.
+        self.tripped = tf.Variable(
+            0, trainable=False, dtype=tf.int32, name="nonfinite_stop",
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+        )
         self.tripped_at = None
 
     def apply(self, optimizer, loss, gradients, variables):
@@ -55,16 +63,30 @@ class GuardedUpdate:
             # take the same decision below and clip exactly as a single device would.
             context = tf.distribute.get_replica_context()
             loss, *gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, *gradients])
-        norm = tf.norm(tf.concat([tf.reshape(g, [-1]) for g in gradients if g is not None], axis=0))
+        norm = tf.norm(tf.concat([tf.reshape(tf.cast(g, loss.dtype), [-1]) for g in gradients if g is not None], axis=0))
+        loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        if loss_scaled:  # the gradients are of loss * dynamic_scale: clip by the true norm
+            norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
         finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+        live = tf.equal(self.tripped, 0)
         scale = tf.ones([], norm.dtype)
         if self.clip_norm is not None:  # as tf.clip_by_global_norm: g * clip / max(norm, clip)
             scale = self.clip_norm / tf.maximum(norm, self.clip_norm)
         if replicas > 1:
             scale = scale / replicas  # the optimizer sums the gradients over the replicas
-        self._apply_if(finite, optimizer, gradients, variables, scale)
-        self.consecutive_skips.assign(tf.where(finite, 0, self.consecutive_skips + 1))
-        return loss, finite
+        if loss_scaled:
+            # the LossScaleOptimizer skips a non-finite step itself and must see it to lower its scale
+            def apply_scaled():
+                optimizer.apply_gradients(zip([None if g is None else g * tf.cast(scale, g.dtype) for g in gradients], variables))
+                return tf.constant(True)
+
+            tf.cond(live, apply_scaled, lambda: tf.constant(False))
+        else:
+            self._apply_if(tf.logical_and(finite, live), optimizer, gradients, variables, scale)
+        consecutive = tf.where(finite, 0, self.consecutive_skips + 1)
+        self.consecutive_skips.assign(tf.where(live, consecutive, self.consecutive_skips))
+        self.tripped.assign(tf.where(self.consecutive_skips >= self.limit, 1, self.tripped))
+        return loss, tf.logical_and(finite, live)
 
     @staticmethod
     def _apply_if(finite, optimizer, gradients, variables, scale):
@@ -97,6 +119,7 @@ class GuardedUpdate:
 
     def reset(self):
         self.consecutive_skips.assign(0)
+        self.tripped.assign(0)
         self.tripped_at = None
 
     def stop_callback(self):
@@ -105,7 +128,7 @@ class GuardedUpdate:
 
         class StopOnRepeatedNonFinite(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
-                if int(guard.consecutive_skips.numpy()) >= guard.limit:
+                if int(guard.tripped.numpy()):
                     guard.tripped_at = batch
                     self.model.stop_training = True
 

@@ -1,0 +1,58 @@
+"""`tfnf train` on a 2-D density: density heat map, samples over the data, the warping of a
+latent grid bijector by bijector, and a loss curve that reads after one epoch."""
+
+import json
+
+import numpy as np
+import pytest
+
+import tfnf
+from tests.cli.pictures import assert_not_blank, coloured_pixels
+from tfnf.cli.main import main
+from tfnf.cli.plots import bijector_steps, latent_grid_lines, save_loss_curves, warp_stages
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pictures") / "moons"
+    args = ["train", "--dataset", "moons", "--flow", "realnvp", "--couplings", "3", "--hidden", "8"]
+    assert main([*args, "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_toy_run_writes_every_picture_and_lists_them_relative(toy_run):
+    metrics = json.loads((toy_run / "metrics.json").read_text())
+    assert metrics["pictures"] == ["density.png", "samples.png", "warping.png", "loss.png"]
+    for name in metrics["pictures"]:
+        assert_not_blank(toy_run / name)
+        assert coloured_pixels(toy_run / name) > 300, name
+    assert metrics["keras_model"] == "model.keras" and (toy_run / metrics["keras_model"]).is_file()
+
+
+def test_warping_ends_where_the_whole_bijector_does():
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=3, hidden_units=(8, 8)))
+    for variable in model.trainable_variables:  # away from the identity a new flow starts at
+        variable.assign(np.random.default_rng(0).normal(0, 0.3, variable.shape).astype("float32"))
+    lines = latent_grid_lines(extent=2.0, num_lines=5, points_per_line=7)
+    stages = warp_stages(model.bijector, lines)
+    assert len(stages) == 1 + len(bijector_steps(model.bijector)) == 4  # base + 3 couplings (identity left out)
+    np.testing.assert_array_equal(stages[0][1], lines)
+    whole = model.bijector.forward(lines.reshape(-1, 2)).numpy().reshape(lines.shape)
+    np.testing.assert_allclose(stages[-1][1], whole, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(stages[1][1], lines, atol=1e-3)  # a coupling moved the grid
+
+
+def test_lines_cover_the_square_both_ways():
+    lines = latent_grid_lines(extent=3.0, num_lines=4, points_per_line=5)
+    assert lines.shape == (8, 5, 2)
+    assert np.all(lines[:4, :, 0] == lines[:4, :1, 0]) and np.all(lines[4:, :, 1] == lines[4:, :1, 1])
+    assert lines.min() == -3.0 and lines.max() == 3.0
+
+
+@pytest.mark.parametrize("steps", [None, [(1, 3.0), (2, 2.8), (3, 2.7)]])
+def test_a_single_epoch_draws_a_visible_loss_curve(steps, tmp_path):
+    history = {"bits_per_dim": [2.7], "val_bits_per_dim": [2.6]}
+    path = save_loss_curves(tmp_path / "loss.png", history, steps, None if steps is None else [3])
+    assert_not_blank(path)
+    assert coloured_pixels(path) > 150
+    assert coloured_pixels(save_loss_curves(tmp_path / "empty.png", {})) == 0  # the count sees drawn data only

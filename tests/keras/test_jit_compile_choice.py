@@ -1,0 +1,117 @@
+"""`jit_compile="auto"`: XLA or not chosen by timing real training calls."""
+
+import time
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfnf
+from tfnf.keras.jit_compile_choice import JitCompileChoice
+
+
+class FakeTrainFunction:
+    """A train function that takes `seconds` per call and applies `steps` optimizer steps."""
+
+    def __init__(self, counter, seconds, steps=4, error=None):
+        self.counter, self.seconds, self.steps, self.error, self.calls = counter, seconds, steps, error, 0
+
+    def __call__(self, data):
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        time.sleep(self.seconds)
+        self.counter[0] += self.steps
+        return {"loss": tf.constant(1.0)}
+
+
+def run_choice(slow, fast, steps_per_execution=4, calls=12):
+    counter, chosen = [0], []
+    choice = JitCompileChoice(steps_per_execution)
+    functions = {False: FakeTrainFunction(counter, slow), True: FakeTrainFunction(counter, fast)}
+    function = choice.train_function(functions, lambda: counter[0], chosen.append)
+    for _ in range(calls):
+        (functions[chosen[-1]] if chosen else function)(None)
+    return choice, functions, chosen
+
+
+@pytest.mark.parametrize("xla_faster", [True, False])
+def test_the_faster_mode_is_chosen_once_after_timing_both(xla_faster):
+    slow, fast = (0.03, 0.001) if xla_faster else (0.001, 0.03)
+    choice, functions, chosen = run_choice(slow, fast)
+    assert chosen == [xla_faster] and choice.jit_compile is xla_faster
+    # one untimed call then two timed calls per mode (4 steps per call -> 2 timed calls reach 8 steps)
+    assert [len(choice.seconds_per_step[mode]) for mode in (False, True)] == [2, 2]
+    assert functions[False].calls >= 3 and functions[True].calls >= 3
+    assert functions[xla_faster].calls == 12 - 3  # every later call runs the chosen mode
+    assert min(choice.seconds_per_step[True]) * 4 >= fast * 0.9
+    assert ("XLA" in choice.describe()) and f"jit_compile={xla_faster}" in choice.describe()
+
+
+def test_single_step_executions_time_at_least_eight_steps():
+    choice = JitCompileChoice(steps_per_execution=1)
+    assert choice.timed_calls == 8
+    assert JitCompileChoice(steps_per_execution=64).timed_calls == 2
+
+
+def test_xla_that_cannot_compile_falls_back_with_a_warning():
+    counter, chosen = [0], []
+    choice = JitCompileChoice(4)
+    error = tf.errors.InvalidArgumentError(None, None, "Detected unsupported operations when trying to compile graph")
+    functions = {False: FakeTrainFunction(counter, 0.0), True: FakeTrainFunction(counter, 0.0, error=error)}
+    function = choice.train_function(functions, lambda: counter[0], chosen.append)
+    with pytest.warns(RuntimeWarning, match="unsupported operations"):
+        for _ in range(4):
+            function(None)
+    assert chosen == [False] and choice.jit_compile is False
+    assert "could not compile" in choice.describe()
+    assert functions[False].calls == 4  # the failed call was retried without XLA
+
+
+def test_input_errors_under_xla_are_raised_not_taken_for_xla_failures():
+    from tfnf.keras.input_checks import INPUT_CHECK_TAG
+
+    counter, chosen = [0], []
+    choice = JitCompileChoice(4)
+    error = tf.errors.InvalidArgumentError(None, None, INPUT_CHECK_TAG + "x must be finite")
+    functions = {False: FakeTrainFunction(counter, 0.0), True: FakeTrainFunction(counter, 0.0, error=error)}
+    function = choice.train_function(functions, lambda: counter[0], chosen.append)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        for _ in range(4):
+            function(None)
+    assert chosen == [] and choice.jit_compile is None
+
+
+def test_fit_chooses_and_every_function_follows(make_glow, digit_images):
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
+    model.compile(steps_per_execution=2)
+    assert model.jit_compile is False and not model.jit_compile_choice.decided
+    # 8 steps per epoch in calls of 2: per mode one call that compiles, then 4 timed calls (8 steps)
+    model.fit(digit_images[:512], batch_size=64, epochs=3, validation_data=(digit_images[512:640],), verbose=0)
+    choice = model.jit_compile_choice
+    assert choice.decided and model.jit_compile is choice.jit_compile
+    assert len(choice.seconds_per_step[False]) == len(choice.seconds_per_step[True]) == 4
+    assert model.optimizer.iterations.numpy() == 3 * 8  # no step repeated or lost by the timing
+    assert model._compile_config.config["jit_compile"] == "auto"
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    model.fit(digit_images[:128], batch_size=64, epochs=1, verbose=0)  # later fits keep the choice
+    assert model.jit_compile is choice.jit_compile and model.optimizer.iterations.numpy() == 26
+    assert any(not np.array_equal(a, v.numpy()) for a, v in zip(before, model.trainable_variables))
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_an_explicit_choice_is_kept(make_glow, digit_images, jit_compile):
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
+    model.compile(jit_compile=jit_compile)
+    assert model.jit_compile_choice is None and model.jit_compile is jit_compile
+    model.fit(digit_images[:128], batch_size=64, epochs=1, verbose=0)
+    assert model.jit_compile is jit_compile
+
+
+@pytest.mark.parametrize("bad", [dict(jit_compile="yes"), dict(steps_per_execution=0), dict(steps_per_execution=2.5)])
+def test_bad_compile_arguments_are_named(make_glow, bad):
+    model = tfnf.FlowModel(make_glow(), num_bins=17)
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        model.compile(**bad)

@@ -1,0 +1,131 @@
+"""`JitCompileChoice`: XLA or not for a model's training, chosen by timing real training calls.
+
+Whether XLA speeds up a flow's train step depends on the machine (an Intel CPU
+with AMX and an AMD EPYC disagree on the same model), on the model and on the
+batch, so no fixed rule is right. `FlowModel.compile(jit_compile="auto")`, the
+default, builds the train function both ways and lets the first calls of `fit`
+decide: every timed call is a real training call on the next batches, so the
+measurement repeats no work; it costs one extra trace and the difference in
+speed during the calls run in the slower mode.
+"""
+
+import math
+import statistics
+import time
+import warnings
+
+import tensorflow as tf
+
+from tfnf.keras.input_checks import INPUT_CHECK_TAG
+
+MIN_TIMED_CALLS = 2  # per mode, after the call that traces (and compiles)
+MIN_TIMED_STEPS = 8  # per mode: with steps_per_execution=1 more calls are timed
+MODES = (False, True)  # without XLA first: it traces in seconds, so training starts at once
+
+
+class JitCompileChoice:
+    """Times the train function without and with XLA on `fit`'s first calls and keeps the faster.
+
+    Per mode: one untimed call (tracing, and XLA's compilation), then
+    `max(2, ceil(8 / steps_per_execution))` timed calls; each time is divided
+    by the optimizer steps the call applied. The median seconds per step
+    decides. If XLA cannot compile the model, the choice is no XLA and a
+    `RuntimeWarning` says why.
+
+    Attributes:
+      jit_compile: the choice (None until made).
+      seconds_per_step: `{False: [...], True: [...]}`, the timed calls.
+      xla_error: the first line of XLA's error, when it could not compile.
+    """
+
+    def __init__(self, steps_per_execution=1):
+        self.timed_calls = max(MIN_TIMED_CALLS, math.ceil(MIN_TIMED_STEPS / max(1, int(steps_per_execution))))
+        self.jit_compile = None
+        self.seconds_per_step = {mode: [] for mode in MODES}
+        self.xla_error = None
+
+    @property
+    def decided(self):
+        return self.jit_compile is not None
+
+    def describe(self):
+        """One line: the choice and the median seconds per step of each mode."""
+        if not self.decided:
+            return "jit_compile='auto': not chosen yet (the first calls of fit time both modes)"
+        timings = ", ".join(
+            f"{'XLA' if mode else 'no XLA'} {1e3 * statistics.median(times):.1f} ms/step"
+            for mode, times in self.seconds_per_step.items()
+            if times
+        )
+        reason = f"; XLA could not compile the model: {self.xla_error}" if self.xla_error else ""
+        return f"jit_compile={self.jit_compile} ({timings}{reason})"
+
+    def train_function(self, functions, applied_steps, choose):
+        """The train function `fit` calls while the choice is open.
+
+        Args:
+          functions: `{False: fn, True: fn}`, Keras train functions built without and with XLA.
+          applied_steps: `() -> int`, the optimizer's step counter.
+          choose: `(jit_compile) -> None`, called once with the choice; it must
+            make the model use `functions[jit_compile]` from then on.
+        """
+        schedule = [mode for mode in MODES for _ in range(1 + self.timed_calls)]
+        untimed = {0, 1 + self.timed_calls}  # the first call of each mode traces
+
+        def function(data):
+            call = len(schedule) - len(pending)
+            mode = pending[0]
+            before = applied_steps()
+            start = time.perf_counter()
+            try:
+                logs = functions[mode](data)
+                for value in tf.nest.flatten(logs):  # wait for the results (asynchronous devices)
+                    if hasattr(value, "numpy"):
+                        value.numpy()
+            except tf.errors.OpError as error:
+                if not mode or INPUT_CHECK_TAG in str(error):
+                    raise
+                self._give_up_xla(error)
+                choose(False)
+                raise _RetryWithoutXla() from error
+            seconds = time.perf_counter() - start
+            pending.pop(0)
+            steps = applied_steps() - before
+            if call not in untimed and steps > 0:
+                self.seconds_per_step[mode].append(seconds / steps)
+            if not pending:
+                self._decide()
+                choose(self.jit_compile)
+            return logs
+
+        pending = list(schedule)
+
+        def retrying(data):
+            try:
+                return function(data)
+            except _RetryWithoutXla:
+                # the failed call consumed no step; with an iterator its batches are gone, so the
+                # next call simply continues with the following ones
+                return functions[False](data)
+
+        return retrying
+
+    def _give_up_xla(self, error):
+        self.xla_error = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        self.jit_compile = False
+        warnings.warn(
+            f"jit_compile='auto': XLA could not compile this model's train step, so it trains without XLA "
+            f"({self.xla_error})",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    def _decide(self):
+        """The faster mode; a mode whose timed calls applied no step (all skipped as non-finite)
+        cannot win, and with no timing at all the choice is no XLA."""
+        timed = {mode: statistics.median(times) for mode, times in self.seconds_per_step.items() if times}
+        self.jit_compile = min(timed, key=timed.get) if timed else False
+
+
+class _RetryWithoutXla(Exception):
+    pass

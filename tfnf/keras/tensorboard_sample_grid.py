@@ -1,0 +1,74 @@
+"""`TensorBoardSampleGrid`: sample grids of a training `FlowModel`, written to TensorBoard as images."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfnf.keras.image_grid import image_grid
+
+
+class TensorBoardSampleGrid(keras.callbacks.Callback):
+    """Every `every_n_epochs` epochs, sample `num_samples` images at each temperature
+    and write them as one grid image per temperature to a TensorBoard log.
+
+    The images are `tf.summary.image` summaries named `"<name>/T=<temperature>"`
+    at step `epoch` (1-based), in an event file of `log_dir`; TensorBoard shows
+    them under Images (`tensorboard --logdir <log_dir>`). It works next to
+    `keras.callbacks.TensorBoard` (give this one its own folder, e.g.
+    `<logs>/samples`, beside Keras' `<logs>/train` and `<logs>/validation`).
+
+    Args:
+      log_dir: folder of the event file (created if needed).
+      every_n_epochs: period in epochs.
+      num_samples: images per grid.
+      temperatures: temperatures of the base noise, one grid each; a base that
+        is not Gaussian takes 1 only (anything else is an error when training begins).
+      seed: fixed seed, so successive grids show the same latents evolving.
+      name: summary name prefix.
+    """
+
+    def __init__(self, log_dir, every_n_epochs=1, num_samples=36, temperatures=(0.7, 1.0), seed=0, name="samples"):
+        super().__init__()
+        if isinstance(every_n_epochs, bool) or int(every_n_epochs) != every_n_epochs or every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be an integer >= 1, got {every_n_epochs!r}")
+        if isinstance(num_samples, bool) or int(num_samples) != num_samples or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        temperatures = tuple(float(t) for t in np.atleast_1d(temperatures))
+        if not temperatures or not all(0 <= t < np.inf for t in temperatures):
+            raise ValueError(f"temperatures must be finite and >= 0, got {temperatures!r}")
+        self.log_dir = str(log_dir)
+        self.every_n_epochs = int(every_n_epochs)
+        self.num_samples = int(num_samples)
+        self.temperatures = temperatures
+        self.seed = seed
+        self.name = str(name)
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        if len(model.event_shape) != 3 or model.event_shape[-1] not in (1, 3):
+            raise ValueError(
+                f"TensorBoardSampleGrid needs image events [H, W, 1 or 3], the model has {tuple(model.event_shape)}"
+            )
+        if not model.data_flow.gaussian_base and any(t != 1 for t in self.temperatures):
+            raise ValueError(
+                f"temperatures must all be 1 for this model: its base distribution is not Gaussian, got {self.temperatures}"
+            )
+        self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        model = self.model
+        quantized = model.num_bins is not None
+        with self._writer.as_default():
+            for temperature in self.temperatures:
+                images = model.sample(self.num_samples, temperature=temperature, seed=self.seed, quantized=quantized)
+                grid = image_grid(np.asarray(images), num_bins=model.num_bins).astype(np.float32)
+                tf.summary.image(f"{self.name}/T={temperature:g}", grid[None], step=epoch + 1)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
