@@ -2,12 +2,13 @@
 
     make bench        # or: .venv/bin/python benchmarks/run.py [--quick] [--only glow_vs_tfp.py ...]
 
-A full run takes about 105 minutes on 2 CPU cores: exactness (~1 minute), digits
-bits/dim (3 x 5 minutes of training), uniform vs variational dequantisation
-(2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 5 minutes
-of training plus compilation, ~13 minutes), the Glow step's breakdown (~5 minutes),
+A full run takes about two hours on 2 CPU cores: exactness (~1 minute), digits
+bits/dim (4 flows x 4 minutes of training), uniform vs variational dequantisation
+(2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 4 minutes
+of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
-minutes), MAF against IAF (~1 minute) and the command line's start-up (`tfnf --help`, under a
+minutes), MAF against IAF (~1 minute), mixed precision (~5 minutes), FFJORD's cost per step (~2
+minutes) and the command line's start-up (`tfnf --help`, under a
 minute). `--quick` shortens every budget.
 Results of a run are kept in benchmarks/RESULTS.md.
 """
@@ -24,11 +25,13 @@ SCRIPTS = [
     "digits_dequantization.py",
     "eight_gaussians_kl.py",
     "glow_vs_tfp.py",
+    "mixed_precision.py",
     "glow_step_breakdown.py",
     "realnvp_vs_tfp.py",
     "glow_scaling.py",
     "nsf_vs_realnvp.py",
     "maf_vs_iaf.py",
+    "ffjord_cost.py",
     "cli_help.py",
 ]
 
