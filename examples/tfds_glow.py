@@ -12,19 +12,7 @@ import sys
 import keras
 
 import tfnf
-
-
-def data_hint(error):
-    """One line saying how to get a TFDS dataset that is not on this machine."""
-    if error.download_error is not None:
-        return (
-            f"TFDS dataset {error.name!r} could not be downloaded into {error.data_dir} ({error.download_error}); "
-            "check the network connection, or use --data-dir with a prepared copy"
-        )
-    return (
-        f"TFDS dataset {error.name!r} is not in {error.data_dir}; rerun with --download to fetch it "
-        "(needs network access), or use --data-dir with a prepared copy"
-    )
+from tfnf.cli.data_sources import unavailable_message  # the same flags, so the same advice
 
 
 def main():
@@ -44,7 +32,7 @@ def main():
         train = tfnf.datasets.tfds_images(args.dataset, split="train", random_flip=args.dataset != "mnist", **load)
         test = tfnf.datasets.tfds_images(args.dataset, split="test", shuffle=False, **load)
     except tfnf.datasets.DatasetUnavailableError as error:
-        sys.exit(f"{parser.prog}: error: {data_hint(error)}")
+        sys.exit(f"{parser.prog}: error: {unavailable_message(error)}")
     shape = tuple(train.element_spec.shape[1:])
     if args.dataset in ("mnist", "fashion_mnist"):
         train, test = (d.map(lambda x: keras.ops.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]])) for d in (train, test))

@@ -206,7 +206,7 @@ class FlowModel(keras.Model):
             per-step Python work from training.
         """
         kwargs.pop("loss", None)
-        distributed = tf.distribute.has_strategy() or self._distribute_strategy is not None
+        distributed = self._distributed()
         if steps_per_execution is None:
             steps_per_execution = 1 if distributed else STEPS_PER_EXECUTION
         elif distributed and steps_per_execution != 1:
@@ -221,7 +221,7 @@ class FlowModel(keras.Model):
         choose = jit_compile == "auto" and not kwargs.get("run_eagerly") and not distributed
         optimizer = keras.optimizers.get(optimizer or keras.optimizers.Adam(1e-3))
         if _float16_networks(self.flow_layers) and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            if tf.distribute.has_strategy() or self._distribute_strategy is not None:
+            if distributed:
                 raise ValueError("mixed_float16 training under a distribution strategy is not supported; use mixed_bfloat16")
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
         super().compile(
@@ -230,9 +230,13 @@ class FlowModel(keras.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-        self.jit_compile_choice = JitCompileChoice(steps_per_execution) if choose and self.jit_compile is False and _supports_xla(self) else None
+        self.jit_compile_choice = JitCompileChoice(steps_per_execution) if choose and _supports_xla(self) else None
         if choose:
             self._compile_config.config["jit_compile"] = "auto"  # a reloaded model chooses again
+
+    def _distributed(self):
+        """Whether the model runs under a distribution strategy (built in its scope, or called in one)."""
+        return tf.distribute.has_strategy() or self._distribute_strategy is not None
 
     def make_train_function(self, force=False):
         """Keras' train function; while `jit_compile="auto"` has not chosen, one that times both modes."""
@@ -398,8 +402,7 @@ class FlowModel(keras.Model):
         if (
             any(kwargs.get(name) is not None and kwargs.get(name) != 0.0 for name in keras_only)
             or kwargs.get("shuffle", True) not in (True, False)
-            or tf.distribute.has_strategy()
-            or self._distribute_strategy is not None
+            or self._distributed()
             or not fits_in_graph(x, y)
         ):
             return x, y, kwargs

@@ -69,12 +69,11 @@ class JitCompileChoice:
           choose: `(jit_compile) -> None`, called once with the choice; it must
             make the model use `functions[jit_compile]` from then on.
         """
-        schedule = [mode for mode in MODES for _ in range(1 + self.timed_calls)]
-        untimed = {0, 1 + self.timed_calls}  # the first call of each mode traces
+        # (mode, timed) per call: the first call of each mode traces (and compiles), untimed
+        pending = [(mode, call > 0) for mode in MODES for call in range(1 + self.timed_calls)]
 
         def function(data):
-            call = len(schedule) - len(pending)
-            mode = pending[0]
+            mode, timed = pending[0]
             before = applied_steps()
             start = time.perf_counter()
             try:
@@ -87,28 +86,20 @@ class JitCompileChoice:
                     raise
                 self._give_up_xla(error)
                 choose(False)
-                raise _RetryWithoutXla() from error
+                # the failed call applied no step; with an iterator its batches are gone, and
+                # training continues with the following ones
+                return functions[False](data)
             seconds = time.perf_counter() - start
             pending.pop(0)
             steps = applied_steps() - before
-            if call not in untimed and steps > 0:
+            if timed and steps > 0:
                 self.seconds_per_step[mode].append(seconds / steps)
             if not pending:
                 self._decide()
                 choose(self.jit_compile)
             return logs
 
-        pending = list(schedule)
-
-        def retrying(data):
-            try:
-                return function(data)
-            except _RetryWithoutXla:
-                # the failed call consumed no step; with an iterator its batches are gone, so the
-                # next call simply continues with the following ones
-                return functions[False](data)
-
-        return retrying
+        return function
 
     def _give_up_xla(self, error):
         self.xla_error = (str(error).strip().splitlines() or [type(error).__name__])[0]
@@ -126,6 +117,3 @@ class JitCompileChoice:
         timed = {mode: statistics.median(times) for mode, times in self.seconds_per_step.items() if times}
         self.jit_compile = min(timed, key=timed.get) if timed else False
 
-
-class _RetryWithoutXla(Exception):
-    pass
