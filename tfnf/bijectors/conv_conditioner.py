@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 from tfnf.bijectors.flow_bijector import channel_matmul
+from tfnf.bijectors.hashed_dropout import HashedDropout
 from tfnf.bijectors.packed_conv2d import PackedConv2D
 
 # A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as one
@@ -119,7 +120,7 @@ class ConvConditioner(Conditioner):
                 PackedConv2D(self.hidden_channels, 3, activation="relu", dtype=policy, name="conv_in"),
                 PackedConv2D(self.hidden_channels, 1, activation="relu", dtype=policy, name="conv_mid"),
             ]
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=policy) if self.dropout else None
+        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
         self.output_layer = PackedConv2D(
             self.out_channels * self.num_params, 3, zero_initialized=True, dtype=policy, name="conv_out"
         )

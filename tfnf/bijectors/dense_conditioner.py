@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 from tfnf.bijectors.fourier_features import fourier_features
+from tfnf.bijectors.hashed_dropout import HashedDropout
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -60,7 +61,7 @@ class DenseConditioner(Conditioner):
             keras.layers.Dense(units, activation=activation, dtype=self.dtype_policy, name=f"hidden_{i}")
             for i, units in enumerate(self.hidden_units)
         ]
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
+        self.dropout_layer = HashedDropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
         self.output_layer = keras.layers.Dense(
             math.prod(self.target_shape) * self.num_params,
             kernel_initializer="zeros",

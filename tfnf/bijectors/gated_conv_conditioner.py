@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 from tfnf.bijectors.conv_conditioner import apply_conv
+from tfnf.bijectors.hashed_dropout import HashedDropout
 from tfnf.bijectors.packed_conv2d import PackedConv2D
 
 
@@ -58,7 +59,7 @@ class GatedConvConditioner(Conditioner):
         self.block_convs = [PackedConv2D(width, 3, dtype=policy, name=f"block{i}_conv") for i in range(self.num_blocks)]
         self.gate_convs = [PackedConv2D(2 * width, 3, dtype=policy, name=f"block{i}_gate") for i in range(self.num_blocks)]
         self.hidden_layers = [self.input_conv, *self.block_convs, *self.gate_convs]
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=policy) if self.dropout else None
+        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
         self.output_layer = PackedConv2D(
             self.out_channels * self.num_params, 3, zero_initialized=True, dtype=policy, name="conv_out"
         )

@@ -22,6 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfnf.bijectors.hashed_dropout import HashedDropout
+
 
 def made_masks(num_inputs, hidden_units, num_params):
     """The binary masks of a MADE, a list of `[fan_in, fan_out]` float arrays.
@@ -77,7 +79,7 @@ class MADE(keras.layers.Layer):
         self.activation_name = activation
         self.activation = keras.activations.get(activation)
         self.dropout = float(dropout)
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
+        self.dropout_layer = HashedDropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
         self._masks = made_masks(self.num_inputs, self.hidden_units, self.num_params)
         self.kernels, self.biases = [], []
         widths = [self.num_inputs, *self.hidden_units, self.num_inputs * self.num_params]

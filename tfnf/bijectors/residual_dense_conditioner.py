@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
 from tfnf.bijectors.fourier_features import fourier_features
+from tfnf.bijectors.hashed_dropout import HashedDropout
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -74,7 +75,7 @@ class ResidualDenseConditioner(Conditioner):
             keras.layers.Dense(self.hidden_size, dtype=policy, name=f"block{i}_out") for i in range(self.num_blocks)
         ]
         self.hidden_layers = [self.input_layer, *self.block_inputs, *self.block_outputs]
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=policy) if self.dropout else None
+        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
         self.output_layer = keras.layers.Dense(
             math.prod(self.target_shape) * self.num_params,
             kernel_initializer="zeros",
