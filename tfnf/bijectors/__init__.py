@@ -16,6 +16,8 @@ from tfnf.bijectors.dense_conditioner import DenseConditioner
 from tfnf.bijectors.diagonal_scale import DiagonalScale
 from tfnf.bijectors.factor_out import FactorOut
 from tfnf.bijectors.gated_conv_conditioner import GatedConvConditioner
+from tfnf.bijectors.image_context_conditioner import ImageContextConditioner
+from tfnf.bijectors.image_spline_coupling import ImageSplineCoupling
 from tfnf.bijectors.flow_bijector import FlowBijector
 from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
 from tfnf.bijectors.keras_layers import collect_keras_layers
@@ -45,6 +47,8 @@ __all__ = [
     "FactorOut",
     "FlowBijector",
     "GatedConvConditioner",
+    "ImageContextConditioner",
+    "ImageSplineCoupling",
     "Invertible1x1Conv",
     "LULinear",
     "Logit",

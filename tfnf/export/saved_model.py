@@ -18,7 +18,8 @@ only. Samples come from the flow's own base distribution, at a temperature as
 `DataFlow` defines it (a non-Gaussian base takes temperature 1 only).
 
 A conditional model's signatures take one more input, `condition`: int32
-`[None]` class labels or float32 `[None, k]` context vectors, one per example.
+`[None]` class labels, float32 `[None, k]` context vectors or float32
+`[None, h, w, c]` context images, one per example.
 `log_prob`, `encode` and `decode` take it beside `x` / `z` (same batch size);
 `sample` and `sample_seeded` take it instead of `num_samples` and draw one
 sample per condition.
@@ -61,7 +62,7 @@ class FlowExport(tf.Module):
             "seed": tf.TensorSpec([2], tf.int32, name="seed"),
         }
         if condition_spec is not None:
-            width = [] if "num_classes" in condition_spec else [int(condition_spec["context_shape"][0])]
+            width = [] if "num_classes" in condition_spec else [int(d) for d in condition_spec["context_shape"]]
             dtype = tf.int32 if "num_classes" in condition_spec else tf.float32
             specs["condition"] = tf.TensorSpec([None, *width], dtype, name="condition")
         given = ["condition"] if condition_spec is not None else []

@@ -3,7 +3,12 @@
 A conditional flow (`glow(..., num_classes=K)`, `realnvp(..., context_shape=(k,))`)
 feeds a context to every coupling conditioner (and to Glow's learned priors).
 Its context is either an integer class label, turned into a one-hot vector of
-length `K`, or an arbitrary float vector of length `k`. TFP passes it per
+length `K`, an arbitrary float vector of length `k`, or (image flows,
+`context_shape=(h, w, c)`) a float image `[h, w, c]`, such as the
+low-resolution version of the image being modelled. An image context travels
+through the chain flattened to a vector of length `h * w * c`; each coupling's
+`ImageContextConditioner` reshapes it back and encodes it at that coupling's
+resolution. TFP passes it per
 bijector through the chain (`bijector_kwargs`); `condition` builds that
 nested dict, so
 
@@ -20,10 +25,12 @@ from tfnf.flows.argument_checks import as_int, integer_at_least
 from tfnf.flows.flow_distribution import flow_config
 
 
-def context_spec(num_classes=None, context_shape=None):
+def context_spec(num_classes=None, context_shape=None, image_context=False):
     """Validate a builder's context arguments; returns `(spec, context_size)` or `(None, None)`.
 
-    `spec` is `{"num_classes": K}` or `{"context_shape": [k]}`, as recorded on the flow.
+    `spec` is `{"num_classes": K}` or `{"context_shape": [k]}`, as recorded on the flow;
+    with `image_context=True` (image flows) also `{"context_shape": [h, w, c]}`, whose
+    `context_size` is the flattened width `h * w * c`.
     """
     if num_classes is not None and context_shape is not None:
         raise ValueError(
@@ -40,10 +47,23 @@ def context_spec(num_classes=None, context_shape=None):
             shape = [None]
         if isinstance(context_shape, (str, bytes)) or None in shape:
             raise TypeError(f"context_shape must be a tuple like (k,), got {context_shape!r}")
+        if image_context and len(shape) == 3:
+            if min(shape) < 1:
+                raise ValueError(f"context_shape (h, w, c) must have every size >= 1 (an image context), got {context_shape!r}")
+            return {"context_shape": shape}, shape[0] * shape[1] * shape[2]
         if len(shape) != 1 or shape[0] < 1:
-            raise ValueError(f"context_shape must be (k,) with k >= 1 (a context vector), got {context_shape!r}")
+            expected = "(k,) with k >= 1 (a context vector) or (h, w, c) (an image context)" if image_context else (
+                "(k,) with k >= 1 (a context vector)"
+            )
+            raise ValueError(f"context_shape must be {expected}, got {context_shape!r}")
         return {"context_shape": shape}, shape[0]
     return None, None
+
+
+def image_context_shape(spec):
+    """`(h, w, c)` for an image context spec, None for labels, vectors or no context."""
+    shape = (spec or {}).get("context_shape")
+    return tuple(shape) if shape is not None and len(shape) == 3 else None
 
 
 def flow_context(flow):
@@ -67,7 +87,9 @@ def check_condition(spec, condition, name="condition"):
     """Check a concrete condition against `spec` and return it as a NumPy array.
 
     Class labels: integers in `[0, num_classes)`, shape `[batch]` or `[]`
-    (int32). Vectors: finite, shape `[batch, k]` or `[k]` (float32). Raises
+    (int32). Vectors: finite, shape `[batch, k]` or `[k]` (float32). Images
+    (`context_shape=[h, w, c]`): finite, `[batch, h, w, c]` or `[h, w, c]`,
+    returned flattened to `[batch, h*w*c]` / `[h*w*c]` (float32). Raises
     `ValueError` / `TypeError` naming the problem.
     """
     if isinstance(condition, (tf.Tensor, tf.Variable)):
@@ -87,11 +109,29 @@ def check_condition(spec, condition, name="condition"):
                 f"got values in [{array.min()}, {array.max()}]"
             )
         return array.astype(np.int32)
+    if image_context_shape(spec) is not None:
+        return _check_image_condition(spec["context_shape"], array, name)
     (size,) = spec["context_shape"]
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if array.ndim not in (1, 2) or array.shape[-1] != size:
         raise ValueError(f"{name} must have shape [batch, {size}] (or [{size}]), got {list(array.shape)}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or Inf values")
+    return array.astype(np.float32)
+
+
+def _check_image_condition(shape, array, name):
+    """Image contexts `[batch, h, w, c]` or `[h, w, c]` (or the flattened `[batch, h*w*c]` / `[h*w*c]`
+    this returns) -> float32 `[batch, h*w*c]` / `[h*w*c]`."""
+    h, w, c = shape
+    size = h * w * c
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers (an image context), got dtype {array.dtype}")
+    if array.ndim in (3, 4) and tuple(array.shape[-3:]) == (h, w, c):
+        array = array.reshape(*array.shape[:-3], size)
+    elif not (array.ndim in (1, 2) and array.shape[-1] == size):  # already flattened (by this function)
+        raise ValueError(f"{name} must have shape [batch, {h}, {w}, {c}] (or [{h}, {w}, {c}]), got {list(array.shape)}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or Inf values")
     return array.astype(np.float32)
@@ -110,9 +150,19 @@ def context_vector(spec, condition, dtype=tf.float32):
 
 def encode_context(spec, condition, dtype=tf.float32):
     """`condition` as the bijectors read it, unchecked: labels `[...]` -> one-hot `[..., K]`,
-    vectors `[..., k]` cast to `dtype` (any leading shape)."""
+    vectors `[..., k]` cast to `dtype` (any leading shape); images `[..., h, w, c]` flattened
+    to `[..., h*w*c]` (already flattened ones pass as they are)."""
     if "num_classes" in spec:
         return tf.one_hot(tf.cast(condition, tf.int32), spec["num_classes"], dtype=dtype)
+    image = image_context_shape(spec)
+    if image is not None:
+        condition = tf.convert_to_tensor(condition)
+        rank = condition.shape.rank
+        if rank is not None and rank >= 3 and tuple(condition.shape[-3:]) == image:  # images [..., h, w, c]
+            flat_size = image[0] * image[1] * image[2]
+            condition = tf.reshape(condition, tf.concat([tf.shape(condition)[:-3], [flat_size]], axis=0))
+        elif rank is None:  # a pipeline that lost the static shape: one context per example
+            condition = tf.reshape(condition, [-1, image[0] * image[1] * image[2]])
     return tf.cast(condition, dtype)
 
 
@@ -123,8 +173,9 @@ def condition(flow, context):
       flow: a conditional flow (from `tfnf.flows` with `num_classes=` or
         `context_shape=`), or its bijector.
       context: class labels `[batch]` (int) for a class-conditional flow,
-        vectors `[batch, k]` otherwise; one label / one vector `[k]` applies
-        to the whole batch.
+        vectors `[batch, k]`, or images `[batch, h, w, c]` for an image
+        context; one label / vector `[k]` / image `[h, w, c]` applies to the
+        whole batch.
 
     Returns:
       The nested dict of keyword arguments TFP routes through the flow's chain:

@@ -360,7 +360,7 @@ class DataFlow(tf.Module):
             return broken
         condition = None
         if self.condition_spec is not None:
-            width = [] if "num_classes" in self.condition_spec else [self.condition_spec["context_shape"][0]]
+            width = [] if "num_classes" in self.condition_spec else list(self.condition_spec["context_shape"])
             condition = tf.zeros([4, *width], tf.int32 if not width else self.dtype)
         x = self.sample(4, 1.0, seed=tf.constant([0, 0]), condition=condition)
         probe = tf.concat([tf.reshape(x, [-1]), self.log_prob(x, condition)], axis=0)

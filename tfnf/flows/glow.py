@@ -5,9 +5,10 @@ import tensorflow_probability as tfp
 
 from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, Squeeze
 from tfnf.bijectors import conditioners
+from tfnf.bijectors.image_context_conditioner import image_context_conditioner
 from tfnf.bijectors.transformers import AdditiveTransformer, AffineTransformer
 from tfnf.flows import argument_checks as check
-from tfnf.flows.condition import context_spec
+from tfnf.flows.condition import context_spec, image_context_shape
 from tfnf.flows.flow_distribution import make_flow
 
 GLOW_DROPOUT = 0.3  # default dropout of the coupling nets while training
@@ -19,24 +20,28 @@ COUPLING_NUM_PARAMS = {"affine": AffineTransformer.num_params, "additive": Addit
 
 
 def glow_step(
-    event_shape, index, hidden_channels, coupling, dropout, seed, dtype, name, context_size=None, conditioner=None
+    event_shape, index, hidden_channels, coupling, dropout, seed, dtype, name, context_size=None, conditioner=None,
+    context_image=None,
 ):
     """One Glow step over `event_shape` `(H, W, C)`: ActNorm, 1x1 conv, coupling.
 
     Listed data -> latent; as a `tfb.Chain` the forward (latent -> data) runs
     coupling, 1x1 conv, ActNorm. With `context_size`, the coupling's conditioner
     also reads a context `[batch, context_size]`; `conditioner` (resolved)
-    picks the network (None: the conv net of `hidden_channels`).
+    picks the network (None: the conv net of `hidden_channels`). With
+    `context_image` `(h, w, c)` that context is a flattened image, read through
+    an `ImageContextConditioner`.
     """
     coupling_cls = COUPLINGS[coupling]
     parity = index % 2
-    network = conditioners.make_conditioner(
+    make = conditioners.make_conditioner if context_image is None else image_context_conditioner
+    network = make(
         conditioner,
         event_shape,
         "channel",
         parity,
         COUPLING_NUM_PARAMS[coupling],
-        context_size,
+        context_size if context_image is None else context_image,
         dtype,
         f"{name}_conditioner",
         hidden_channels=hidden_channels,
@@ -76,6 +81,7 @@ def glow_level(
     dtype,
     context_size=None,
     conditioner=None,
+    context_image=None,
 ):
     """Level `level` of Glow over its input `(H, W, C)`, same shape out.
 
@@ -101,15 +107,23 @@ def glow_level(
                 f"level{level}_step{k}",
                 context_size,
                 conditioner,
+                context_image,
             )
         )
     if level < num_levels - 1:
         kept = inner_shape[-1] // 2
+        prior_network = None
+        if context_image is not None:
+            prior_network = image_context_conditioner(
+                None, inner_shape, "channel", 0, AffineTransformer.num_params, context_image, dtype,
+                f"level{level}_prior_conditioner", hidden_channels=None, dropout=0.0,
+            )
         parts.append(
             AffineCoupling(
                 inner_shape,
                 mask="channel",
                 parity=0,
+                conditioner=prior_network,
                 hidden_channels=None,
                 context_size=context_size,
                 dtype=dtype,
@@ -128,6 +142,7 @@ def glow_level(
             dtype,
             context_size,
             conditioner,
+            context_image,
         )
         parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
@@ -146,6 +161,7 @@ def glow(
     conditioner=None,
     dtype=tf.float32,
     name="glow",
+    context_shape=None,
 ):
     """Glow over images `x: [batch, H, W, C]`; returns a `tfd.TransformedDistribution`.
 
@@ -170,6 +186,17 @@ def glow(
         input of every coupling conditioner and of every learned prior.
         Condition with `tfnf.flows.condition(flow, labels)` (or
         `FlowModel(...).fit(x, labels)`).
+      context_shape: None, `(k,)` for a Glow conditioned on a float vector
+        `[batch, k]` (read as `k` constant extra channels, like a one-hot
+        label), or `(h, w, c)` for a Glow conditioned on a float image
+        `[batch, h, w, c]`, e.g. the low-resolution version of the data
+        (super-resolution). Each coupling conditioner and learned prior then
+        owns a small encoder (`tfnf.bijectors.ImageContextConditioner`): the
+        context, bilinearly resized to that level's (squeezed) height and
+        width, through a conv3x3 + ReLU of 16 channels, concatenated to the
+        network's input channels. At most one of `num_classes`,
+        `context_shape`; condition with `tfnf.flows.condition(flow, context)`
+        or `FlowModel(...).fit(x, context)`.
       conditioner: the coupling networks: None or `"conv"` (Glow's conv net),
         `"gated_resnet"` (a gated residual conv net), a factory from
         `tfnf.bijectors.conditioners` or its config dict, or a custom callable
@@ -191,7 +218,8 @@ def glow(
     dropout = check.probability("dropout", dropout)
     seed = check.optional_seed("seed", seed)
     dtype = check.float_dtype("dtype", dtype)
-    context, context_size = context_spec(num_classes=num_classes)
+    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape, image_context=True)
+    context_image = image_context_shape(context)
     conditioner = conditioners.resolve(conditioner)
     if isinstance(conditioner, conditioners.ConditionerFactory):
         conditioner.check_event(event_shape)
@@ -211,10 +239,11 @@ def glow(
         name=name,
     )
     if context is not None:
-        config["num_classes"] = context["num_classes"]
+        config.update(context)
     if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
         config["conditioner"] = conditioners.describe(conditioner)
     bijector = glow_level(
-        event_shape, 0, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype, context_size, conditioner
+        event_shape, 0, num_levels, num_steps, hidden_channels, coupling, dropout, seed, dtype, context_size, conditioner,
+        context_image,
     )
     return make_flow(bijector, event_shape, dtype, "glow", config, "shift", name, context=context)

@@ -3,11 +3,13 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AffineCoupling, FactorOut, LULinear, Squeeze
+from tfnf.bijectors import AffineCoupling, FactorOut, ImageSplineCoupling, LULinear, Squeeze
 from tfnf.bijectors import conditioners
+from tfnf.bijectors.image_context_conditioner import image_context_conditioner
+from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows import argument_checks as check
-from tfnf.flows.condition import context_spec
+from tfnf.flows.condition import context_spec, image_context_shape
 from tfnf.flows.flow_distribution import make_flow
 
 tfb = tfp.bijectors
@@ -40,6 +42,12 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
 
 
 MIXINGS = ("lu", "reverse")
+
+# coupling name -> (coupling class, parameters per transformed element); "spline": image flows only
+IMAGE_COUPLINGS = {
+    "affine": (AffineCoupling, AffineTransformer.num_params),
+    "spline": (ImageSplineCoupling, RationalQuadraticSplineTransformer().num_params),
+}
 
 
 def mixing_layer(mixing, event_shape, index, seed, dtype):
@@ -106,7 +114,9 @@ def realnvp_vector(
 
 
 def realnvp_image_level(
-    event_shape, level, num_levels, hidden_channels, dropout, dtype, context_size=None, conditioner=None
+    event_shape, level, num_levels, hidden_channels, dropout, dtype, context_size=None, conditioner=None,
+    context_image=None,
+    coupling_kind="affine",
 ):
     """One RealNVP scale over `(H, W, C)`, same shape out.
 
@@ -114,21 +124,26 @@ def realnvp_image_level(
     factor out half, next scale on the rest, unsqueeze. The last scale is 4
     checkerboard couplings. With `context_size`, every conditioner also reads
     a context `[batch, context_size]`; `conditioner` (resolved) picks the
-    networks (None: Glow's conv net of `hidden_channels`).
+    networks (None: Glow's conv net of `hidden_channels`). With `context_image`
+    `(h, w, c)` the context is a flattened image, read through an
+    `ImageContextConditioner`. `coupling_kind` (a key of `IMAGE_COUPLINGS`)
+    picks affine or rational-quadratic spline couplings (8 bins on `[-3, 3]`).
     """
+    make = conditioners.make_conditioner if context_image is None else image_context_conditioner
+    coupling_cls, num_params = IMAGE_COUPLINGS[coupling_kind]
 
     def coupling(shape, mask, parity, tag):
-        return AffineCoupling(
+        return coupling_cls(
             shape,
             mask=mask,
             parity=parity,
-            conditioner=conditioners.make_conditioner(
+            conditioner=make(
                 conditioner,
                 shape,
                 mask,
                 parity,
-                AffineTransformer.num_params,
-                context_size,
+                num_params,
+                context_size if context_image is None else context_image,
                 dtype,
                 f"level{level}_{tag}_conditioner",
                 hidden_channels=hidden_channels,
@@ -152,7 +167,8 @@ def realnvp_image_level(
     parts += [coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)]
     kept = inner_shape[-1] // 2
     next_level = realnvp_image_level(
-        inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype, context_size, conditioner
+        inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, dtype, context_size, conditioner,
+        context_image, coupling_kind,
     )
     parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=dtype, name=f"level{level}_unsqueeze"))
@@ -184,6 +200,7 @@ def realnvp(
     seed=None,
     dtype=tf.float32,
     name="realnvp",
+    coupling="affine",
 ):
     """RealNVP; returns a `tfd.TransformedDistribution` over N(0, I).
 
@@ -209,8 +226,14 @@ def realnvp(
       num_classes: a class-conditional flow over `K` classes: every
         conditioner also reads the one-hot label `[batch, K]`.
       context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]` read
-        by every conditioner. At most one of `num_classes`, `context_shape`;
-        condition with `tfnf.flows.condition(flow, context)`.
+        by every conditioner; or, for image flows, `(h, w, c)`: a flow
+        conditioned on a float image `[batch, h, w, c]` (a low-resolution
+        version of the data, a feature map). Each conditioner then owns a
+        small encoder (`tfnf.bijectors.ImageContextConditioner`): the context,
+        bilinearly resized to its coupling's height and width, through a
+        conv3x3 + ReLU of 16 channels, concatenated to its input channels.
+        At most one of `num_classes`, `context_shape`; condition with
+        `tfnf.flows.condition(flow, context)`.
       fourier_frequencies: vector flows only: `"auto"` (`(1, 2)` for
         `D <= 4`, none above), or the angular frequencies of the Fourier
         features the conditioners read (empty or None: raw `x` only).
@@ -226,6 +249,10 @@ def realnvp(
       seed: seed of the `"lu"` mixings' random-rotation initialisation.
       dtype: float32 (default) or float64.
       name: distribution name.
+      coupling: image flows only: `"affine"` (default) or `"spline"`:
+        rational-quadratic spline couplings (`ImageSplineCoupling`, 8 bins on
+        `[-3, 3]`, which holds the logit-preprocessed pixels) with the same
+        masks and conv conditioners; for spline couplings on vectors use `nsf`.
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
@@ -240,7 +267,9 @@ def realnvp(
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
     seed = check.optional_seed("seed", seed)
-    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    context, context_size = context_spec(
+        num_classes=num_classes, context_shape=context_shape, image_context=len(event_shape) == 3
+    )
     conditioner = conditioners.resolve(conditioner)
     if mixing is not None and mixing not in MIXINGS:
         raise ValueError(f"mixing must be None or one of {MIXINGS}, got {mixing!r}")
@@ -262,6 +291,12 @@ def realnvp(
         config["conditioner"] = conditioners.describe(conditioner)
     if mixing is not None:
         config.update(mixing=mixing, seed=seed)
+    if not isinstance(coupling, str) or coupling not in IMAGE_COUPLINGS:
+        raise ValueError(f"coupling must be one of {sorted(IMAGE_COUPLINGS)}, got {coupling!r}")
+    if coupling != "affine":  # recorded only when set: configurations saved before it rebuild as they were
+        if len(event_shape) == 1:
+            raise ValueError(f"coupling={coupling!r} applies to image flows only; for spline couplings on vectors use nsf")
+        config["coupling"] = coupling
     if len(event_shape) == 1:
         frequencies = resolve_fourier_frequencies(fourier_frequencies, event_shape)
         config["fourier_frequencies"] = frequencies  # resolved, so a saved model rebuilds the same network
@@ -283,5 +318,8 @@ def realnvp(
             f"realnvp with num_levels={levels} needs height and width divisible by {factor}, got event_shape={event_shape}"
         )
     config["num_levels"] = levels
-    bijector = realnvp_image_level(event_shape, 0, levels, hidden_channels, dropout, dtype, context_size, conditioner)
+    bijector = realnvp_image_level(
+        event_shape, 0, levels, hidden_channels, dropout, dtype, context_size, conditioner, image_context_shape(context),
+        coupling,
+    )
     return make_flow(bijector, event_shape, dtype, "realnvp", config, "logit", name, context=context)

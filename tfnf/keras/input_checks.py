@@ -153,8 +153,11 @@ def check_condition_dataset(dataset, context, name="dataset"):
     else:
         if not (condition.dtype.is_floating or condition.dtype.is_integer) or condition.dtype.is_complex:
             raise TypeError(f"{name}'s condition must hold real numbers, got dtype {condition.dtype.name}")
-        expected = tf.TensorShape([None, context["context_shape"][0]])
-        described = f"[batch, {context['context_shape'][0]}]"
+        shape = list(context["context_shape"])
+        expected = tf.TensorShape([None, *shape])
+        described = f"[batch, {', '.join(map(str, shape))}]"
+        if len(shape) == 3 and condition.shape.is_compatible_with([None, int(np.prod(shape))]):
+            expected = condition.shape  # an image context already flattened, as `fit` flattens arrays
     if not condition.shape.is_compatible_with(expected):
         raise ValueError(f"{name}'s condition must have shape {described}, got {condition.shape.as_list()}")
 
@@ -218,7 +221,9 @@ class InputChecks:
     def describe_context(self):
         if "num_classes" in self.condition_spec:
             return f"class labels in [0, {self.condition_spec['num_classes']})"
-        return f"context vectors of shape [batch, {self.condition_spec['context_shape'][0]}]"
+        shape = list(self.condition_spec["context_shape"])
+        kind = "context images" if len(shape) == 3 else "context vectors"
+        return f"{kind} of shape [batch, {', '.join(map(str, shape))}]"
 
     def batch(self, x, name="x", check_range=True):
         """A concrete batch `[batch, *event_shape]` as a NumPy array (see `check_data`)."""
