@@ -23,6 +23,7 @@ SCRIPTS = [
     "exactness.py",
     "digits_bits_per_dim.py",
     "digits_dequantization.py",
+    "digits_super_resolution.py",
     "eight_gaussians_kl.py",
     "glow_vs_tfp.py",
     "mixed_precision.py",
