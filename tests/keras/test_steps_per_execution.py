@@ -76,17 +76,68 @@ def test_in_memory_batches_are_the_batches_keras_would_read(make_glow, digit_ima
     np.testing.assert_allclose(fast_history.history["loss"], keras_history.history["loss"], rtol=1e-5)
 
 
-def test_array_batches_cover_every_example_once_per_epoch():
+def test_shuffled_array_batches_are_full_and_cover_every_example_each_epoch():
     x = np.arange(10, dtype=np.float32)[:, None]
     y = np.arange(10, dtype=np.int32)
-    batches = array_batches(x, y, batch_size=4)
-    epochs = [[(bx.numpy()[:, 0], by.numpy()) for bx, by in batches] for _ in range(2)]
+    batches, steps_per_epoch = array_batches(x, y, batch_size=4)
+    assert steps_per_epoch == 3
+    epochs = [[(bx.numpy()[:, 0], by.numpy()) for bx, by in batches] for _ in range(3)]
+    orders = []
     for epoch in epochs:
-        assert [len(bx) for bx, _ in epoch] == [4, 4, 2]
-        seen_x = np.concatenate([bx for bx, _ in epoch])
-        assert sorted(seen_x) == list(range(10))
+        assert [len(bx) for bx, _ in epoch] == [4, 4, 4]  # never the smaller batch of 2
         assert all(np.array_equal(bx, by) for bx, by in epoch)  # pairs stay together
-    unshuffled = [bx.numpy()[:, 0] for bx in array_batches(x, batch_size=3, shuffle=False)]
+        seen = np.concatenate([bx for bx, _ in epoch])
+        assert sorted(seen[:10]) == list(range(10))  # one whole pass, then two more examples
+        orders.append(seen)
+    assert not all(np.array_equal(orders[0], o) for o in orders[1:])  # reshuffled every epoch
+
+
+def test_unshuffled_array_batches_are_one_pass_in_order():
+    x = np.arange(10, dtype=np.float32)[:, None]
+    batches, steps_per_epoch = array_batches(x, batch_size=3, shuffle=False)
+    unshuffled = [bx.numpy()[:, 0] for bx in batches]
+    assert steps_per_epoch == 4 and [len(b) for b in unshuffled] == [3, 3, 3, 1]
     assert np.array_equal(np.concatenate(unshuffled), np.arange(10))
     with pytest.raises(ValueError, match="batch_size"):
         array_batches(x, batch_size=0)
+
+
+def test_fewer_examples_than_a_batch_make_batches_of_all_of_them():
+    batches, steps_per_epoch = array_batches(np.arange(5, dtype=np.float32)[:, None], batch_size=8)
+    first = next(iter(batches)).numpy()[:, 0]
+    assert steps_per_epoch == 1 and sorted(first) == list(range(5))
+
+
+def test_fit_on_shuffled_arrays_traces_one_batch_shape(make_glow, digit_images):
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=3)
+    model.compile(jit_compile=False, steps_per_execution=1)
+    shapes = []
+    train_step = model.train_step
+
+    def recording_step(data):
+        shapes.append(tuple(data.shape))
+        return train_step(data)
+
+    model.train_step = recording_step
+    history = model.fit(digit_images[:100], batch_size=32, epochs=2, verbose=0)  # 3 batches of 32 and 4 left
+    assert model.optimizer.iterations.numpy() == 2 * 4  # ceil(100 / 32) steps per epoch
+    assert set(shapes) == {(32, 8, 8, 1)}
+    assert len(history.history["loss"]) == 2
+
+
+@pytest.mark.parametrize("weights", ["sample_weight", "class_weight"])
+def test_fit_refuses_example_weights(make_glow, digit_images, weights):
+    model = tfnf.FlowModel(make_glow(), num_bins=17)
+    model.compile(jit_compile=False)
+    value = np.ones(64, np.float32) if weights == "sample_weight" else {0: 1.0}
+    with pytest.raises(ValueError, match="sample_weight or class_weight"):
+        model.fit(digit_images[:64], epochs=1, verbose=0, **{weights: value})
+
+
+def test_a_dataset_with_weights_is_refused(make_glow, digit_images):
+    model = tfnf.FlowModel(make_glow(), num_bins=17)
+    model.compile(jit_compile=False)
+    x = digit_images[:64]
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(64, np.int32), np.ones(64, np.float32))).batch(32)
+    with pytest.raises(ValueError, match="sample_weight or class_weight"):
+        model.fit(dataset, epochs=1, verbose=0)

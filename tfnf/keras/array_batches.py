@@ -3,10 +3,18 @@
 Keras turns arrays given to `fit` into a `tf.data` pipeline of its own on
 every call, tracing several dataset functions each time (about a quarter of a
 second, most of a short `fit`'s overhead). For arrays that fit comfortably in
-memory `FlowModel.fit` builds the same batches from a pipeline with no Python
-functions to trace: shuffled every epoch (unless `shuffle=False`), the last
-batch smaller when the examples do not divide evenly, as Keras does.
+memory `FlowModel.fit` builds the batches from a pipeline with no Python
+functions to trace.
+
+Shuffled batches are all full-sized: an epoch is `ceil(N / batch_size)`
+batches of one shuffled pass over the examples followed by the start of a
+second, differently shuffled pass (the batch Keras would leave smaller is
+completed with randomly chosen examples), so every example is seen each epoch. One batch shape means XLA
+compiles the train step once instead of twice. Unshuffled batches are
+Keras' own: in order, the last one smaller.
 """
+
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -24,12 +32,20 @@ def fits_in_graph(*arrays):
 def array_batches(x, y=None, batch_size=None, shuffle=True):
     """Batches of `x: [N, ...]` (and `y: [N, ...]`, as `(x, y)` pairs), `batch_size` each (32 when None).
 
-    Returns a `tf.data.Dataset` of `[batch, ...]` tensors, reshuffled every epoch when `shuffle`.
+    Returns `(dataset, steps_per_epoch)`: a `tf.data.Dataset` of `[batch, ...]`
+    tensors (one epoch) and the batches in it, `ceil(N / batch_size)`. With
+    `shuffle` every batch is full (all of `x` when `N < batch_size`) and
+    each iteration reshuffles; without, one pass in order.
     """
     batch_size = KERAS_DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size}")
     dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-    if shuffle:
-        dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    steps_per_epoch = math.ceil(len(x) / batch_size)
+    if not shuffle:
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE), steps_per_epoch
+    dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True).repeat()
+    batch_size = min(batch_size, len(x))  # fewer examples than a batch: every batch is all of them
+    # endless before `take`, so nothing is dropped; the batch dimension becomes static
+    batches = dataset.batch(batch_size, drop_remainder=True).take(steps_per_epoch)
+    return batches.prefetch(tf.data.AUTOTUNE), steps_per_epoch

@@ -23,7 +23,7 @@ from tfnf.keras.array_batches import array_batches, fits_in_graph
 from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
 from tfnf.keras.jit_compile_choice import JitCompileChoice
-from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, InputChecks, input_errors_as_value_errors
+from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, UNWEIGHTED, InputChecks, input_errors_as_value_errors
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
 tfd = tfp.distributions
@@ -300,6 +300,8 @@ class FlowModel(keras.Model):
     def _unpack(self, data):
         """`(x, condition)` from a step's data: `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
         Conditional models need the condition; unconditional ones refuse one (whatever the input)."""
+        if isinstance(data, (tuple, list)) and len(data) > 2 and data[2] is not None:
+            raise ValueError(UNWEIGHTED)
         x, condition = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) else (data, None)
         x = self._checked_event_shape(x)
         if not self.conditional:
@@ -377,7 +379,15 @@ class FlowModel(keras.Model):
         Bad data raise `TypeError`/`ValueError` naming the problem: arrays before
         training, a dataset's element spec before training and its values as
         batches are read. Non-finite training batches are skipped and counted
-        (see `max_consecutive_skips`)."""
+        (see `max_consecutive_skips`).
+
+        Shuffled in-memory arrays train in full batches only: an epoch is
+        `ceil(N / batch_size)` batches, a shuffled pass completed by randomly
+        chosen examples (`array_batches`), so every example is seen each epoch
+        and XLA compiles one batch shape. `sample_weight` and
+        `class_weight` are refused (`ValueError`)."""
+        if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
+            raise ValueError(UNWEIGHTED)
         with input_errors_as_value_errors():
             x, y = self.input_checks.training_data(x, y, "x", check_finite=False)
             if kwargs.get("validation_data") is not None:
@@ -396,11 +406,10 @@ class FlowModel(keras.Model):
 
     def _arrays_as_batches(self, x, y, kwargs):
         """`fit`'s in-memory arrays (and validation arrays) as `array_batches`, where Keras'
-        own handling is not needed (sample or class weights, `validation_split`,
+        own handling is not needed (`validation_split`, `steps_per_epoch`,
         `shuffle="batch"`, distribution strategies keep it)."""
-        keras_only = ("sample_weight", "class_weight", "validation_split", "steps_per_epoch")
         if (
-            any(kwargs.get(name) is not None and kwargs.get(name) != 0.0 for name in keras_only)
+            kwargs.get("validation_split") or kwargs.get("steps_per_epoch") is not None
             or kwargs.get("shuffle", True) not in (True, False)
             or self._distributed()
             or not fits_in_graph(x, y)
@@ -408,12 +417,12 @@ class FlowModel(keras.Model):
             return x, y, kwargs
         kwargs = dict(kwargs)
         batch_size = kwargs.pop("batch_size", None)
-        x = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
+        x, _ = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
         kwargs["shuffle"] = False  # the batches shuffle themselves
         validation = kwargs.get("validation_data")
         if isinstance(validation, tuple) and len(validation) <= 2 and fits_in_graph(*validation):
             validation_batch_size = kwargs.pop("validation_batch_size", None) or batch_size
-            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)
+            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)[0]
         return x, None, kwargs
 
     def _build_optimizer(self):

@@ -11,6 +11,10 @@ from tfnf.flows.condition import check_condition
 MAX_SAMPLES = 2**31 - 1
 MAX_SAMPLE_BYTES = 2**32  # what one `sample` call may return: 4 GiB
 
+UNWEIGHTED = (
+    "FlowModel maximises the likelihood of every example equally and takes no sample_weight or "
+    "class_weight (nor a third item in each element of the data); repeat examples to weight them"
+)
 UNEXPECTED_Y = (
     "this FlowModel is unconditional but got y (conditions, or a second item in each element of the "
     "data); build the flow with num_classes= or context_shape= to train a conditional model, or "
@@ -318,6 +322,8 @@ class InputChecks:
         if isinstance(x, tf.data.Dataset):
             check_dataset(x, self.event_shape, name=name)
             spec = x.element_spec
+            if isinstance(spec, (tuple, list)) and len(spec) > 2 and spec[2] is not None:
+                raise ValueError(UNWEIGHTED)
             if self.condition_spec is None and isinstance(spec, (tuple, list)) and len(spec) > 1 and spec[1] is not None:
                 raise ValueError(UNEXPECTED_Y)
             if self.condition_spec is not None:
