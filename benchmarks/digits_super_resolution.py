@@ -1,4 +1,4 @@
-"""Super-resolution on the bundled digits: glow conditioned on the 4x4 image vs unconditional glow.
+"""Conditional glow on the bundled digits: given the 4x4 image (super-resolution), given the class, or not.
 
 Protocol: the fixed train/validation/test split of `tfnf.datasets.digits`
 (17 levels) and the glow of `digits_bits_per_dim.py` (2 levels, 8 steps, 128
@@ -12,8 +12,10 @@ unconditional one models `p(x)`. Test bits/dim are averaged over 4 seeded
 uniform dequantisation draws. The gap between the two is the information the
 4x4 image carries about the 8x8 one, as far as the flows learn it within the
 budget (a conditional density must be at least as good with enough training).
-The conditional glow is larger (each conditioner's first convolution reads 16
-more channels of encoded context), so it also runs fewer steps per second.
+The glow given the 4x4 image is larger (each conditioner's first convolution
+reads 16 more channels of encoded context), so it also runs fewer steps per
+second. A third glow, class-conditional (`num_classes=10`, each coupling's
+conditioner reading the one-hot label), models `p(x | digit class)`.
 
 Run: `.venv/bin/python benchmarks/digits_super_resolution.py [--budget 240] [--quick]`
 """
@@ -58,22 +60,40 @@ class KeepBestValidation(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def train_within_budget(conditional, budget, seed=0):
-    """Train glow (conditioned on the 4x4 digit when `conditional`) for `budget` seconds;
+CONDITIONS = {
+    "none": ("glow", {}),
+    "class": ("glow given the class", {"num_classes": 10}),
+    "4x4": ("glow given the 4x4 digit", {"context_shape": CONTEXT_SHAPE}),
+}
+
+
+def split_conditions(condition):
+    """The train / validation / test conditions of `condition` (None for "none"), in the order of
+    `digits_splits`: labels `[N]` or 4x4 images `[N, 4, 4, 1]`."""
+    if condition == "none":
+        return None, None, None
+    if condition == "class":
+        return tuple(tfnf.datasets.digits(s, as_numpy=True, with_labels=True)[1] for s in ("train", "validation", "test"))
+    return tuple(low_resolution(images) for images in digits_splits("glow"))
+
+
+def train_within_budget(condition, budget, seed=0):
+    """Train glow given `condition` (a key of `CONDITIONS`) for `budget` seconds;
     return the model and a summary of the run."""
     train, validation, _ = digits_splits("glow")
+    y, validation_y, _ = split_conditions(condition)
+    label, flow_kwargs = CONDITIONS[condition]
     keras.utils.set_random_seed(seed)
-    flow = FLOWS["glow"](**({"context_shape": CONTEXT_SHAPE} if conditional else {}))
+    flow = FLOWS["glow"](**flow_kwargs)
     model = tfnf.FlowModel(flow, num_bins=tfnf.datasets.DIGITS_NUM_BINS, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    best = KeepBestValidation(validation, low_resolution(validation) if conditional else None)
-    y = low_resolution(train) if conditional else None
+    best = KeepBestValidation(validation, validation_y)
     start = time.perf_counter()
     model.fit(train, y, batch_size=64, epochs=100000, callbacks=[tfnf.keras.TimeBudgetCallback(budget), best], verbose=0)
     seconds = time.perf_counter() - start
     val = best.values
     return model, {
-        "model": "glow given the 4x4 digit" if conditional else "glow",
+        "model": label,
         "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables)),
         "epochs": len(val),
         "best_val": float(np.min(val)),
@@ -81,18 +101,18 @@ def train_within_budget(conditional, budget, seed=0):
     }
 
 
-def test_bits_per_dim(model, conditional):
+def test_bits_per_dim(model, condition):
     """Test bits/dim under uniform dequantisation, averaged over 4 seeded draws; a conditional
-    model is scored on each test digit given its own 4x4 version."""
+    model is scored on each test digit given its own condition."""
     test = digits_splits("glow")[2]
-    contexts = low_resolution(test)
+    contexts = split_conditions(condition)[2]
     seen = [0]
 
     def log_prob(batch):  # evaluate_log_prob passes the test digits in order, once per draw
         start = seen[0] % len(test)
         seen[0] += len(batch)
-        condition = contexts[start : start + len(batch)] if conditional else None
-        return model.log_prob(batch, condition=condition).numpy()
+        given = None if contexts is None else contexts[start : start + len(batch)]
+        return model.log_prob(batch, condition=given).numpy()
 
     return evaluate_log_prob(log_prob, test, model.num_bins, model.num_dims)["bits_per_dim"]
 
@@ -101,12 +121,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=None, help="seconds of training per model (default 240, 60 with --quick)")
     parser.add_argument("--quick", action="store_true", help="60 s budget")
+    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     args = parser.parse_args()
     budget = args.budget if args.budget is not None else (60.0 if args.quick else 240.0)
     rows = []
-    for conditional in (False, True):
-        model, summary = train_within_budget(conditional, budget)
-        rows.append({**summary, "test": test_bits_per_dim(model, conditional)})
+    for condition in args.conditions:
+        model, summary = train_within_budget(condition, budget)
+        rows.append({**summary, "test": test_bits_per_dim(model, condition)})
     print(f"CPU: {harness.cpu_description()}; budget: {budget:.0f} s per model\n")
     harness.print_table(
         ["model", "parameters", "epochs", "best val bits/dim", "test bits/dim", "train s"],

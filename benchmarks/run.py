@@ -4,7 +4,8 @@
 
 A full run takes about two hours on 2 CPU cores: exactness (~1 minute), digits
 bits/dim (4 flows x 4 minutes of training), uniform vs variational dequantisation
-(2 x 5 minutes), eight Gaussians (3 seeds), Glow against tfb.Glow (2 x 4 minutes
+(2 x 5 minutes), glow given nothing, the class or the 4x4 digit (3 x 4 minutes), eight Gaussians
+(3 seeds), conditional eight Gaussians (3 flows x 3 seeds, ~10 minutes), Glow against tfb.Glow (2 x 4 minutes
 of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
 minutes), MAF against IAF (~1 minute), mixed precision (~5 minutes), FFJORD's cost per step (~2
@@ -25,6 +26,7 @@ SCRIPTS = [
     "digits_dequantization.py",
     "digits_super_resolution.py",
     "eight_gaussians_kl.py",
+    "conditional_eight_gaussians.py",
     "glow_vs_tfp.py",
     "mixed_precision.py",
     "glow_step_breakdown.py",

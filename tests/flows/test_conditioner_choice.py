@@ -1,5 +1,5 @@
-"""realnvp and glow with each conditioner network and each vector mixing: identity at
-initialisation, exact, trainable through FlowModel, and serialisable when named."""
+"""realnvp, glow, nsf and nice with each conditioner network and each vector mixing: identity
+at initialisation, exact, trainable through FlowModel, and serialisable when named."""
 
 import json
 
@@ -33,6 +33,14 @@ def glow_flow(conditioner=None, dtype=tf.float32, shape=(4, 4, 1)):
     return tfnf.flows.glow(shape, num_levels=2, num_steps=2, hidden_channels=4, seed=0, conditioner=conditioner, dtype=dtype)
 
 
+def nsf_flow(conditioner=None, mixing=None, dtype=tf.float32, size=3, **kwargs):
+    return tfnf.flows.nsf((size,), num_couplings=3, hidden_units=(8,), conditioner=conditioner, mixing=mixing, dtype=dtype, **kwargs)
+
+
+def nice_flow(conditioner=None, mixing=None, dtype=tf.float32, size=3, **kwargs):
+    return tfnf.flows.nice((size,), num_couplings=3, hidden_units=(8,), conditioner=conditioner, mixing=mixing, dtype=dtype, **kwargs)
+
+
 def points(shape, batch=4, seed=0, dtype=tf.float32):
     return tf.constant(np.random.default_rng(seed).standard_normal((batch, *shape)), dtype)
 
@@ -48,6 +56,12 @@ FLOWS = (
     + [("realnvp_vector_reverse-default", lambda **k: vector_flow(None, "reverse", **k), (3,))]
     + [(f"realnvp_image-{label(c)}", lambda c=c, **k: image_flow(c, **k), (4, 4, 2)) for c in IMAGE_CHOICES[2:]]
     + [(f"glow-{label(c)}", lambda c=c, **k: glow_flow(c, **k), (4, 4, 1)) for c in IMAGE_CHOICES[1:3]]
+    + [(f"nsf-{label(c)}", lambda c=c, **k: nsf_flow(c, **k), (3,)) for c in VECTOR_CHOICES[2:]]
+    + [("nsf_lu-default", lambda **k: nsf_flow(None, "lu", seed=1, **k), (3,))]
+    + [("nsf_reverse-mlp", lambda **k: nsf_flow("mlp", "reverse", **k), (3,))]
+    + [(f"nice-{label(c)}", lambda c=c, **k: nice_flow(c, **k), (3,)) for c in VECTOR_CHOICES[2:3]]
+    + [("nice_lu-default", lambda **k: nice_flow(None, "lu", seed=1, **k), (3,))]
+    + [("nice_reverse-default", lambda **k: nice_flow(None, "reverse", **k), (3,))]
 )
 IDS = [f[0] for f in FLOWS]
 
@@ -58,7 +72,10 @@ def test_a_new_flow_starts_at_the_identity_in_every_coupling(case_id, build, sha
     x = points(shape)
     for bijector in couplings(flow):
         z = points(bijector.event_shape_in)
-        np.testing.assert_array_equal(bijector.forward(z).numpy(), z.numpy())
+        if case_id.startswith("nsf"):  # a spline with equal bins and unit slopes: the identity up to rounding
+            np.testing.assert_allclose(bijector.forward(z).numpy(), z.numpy(), atol=1e-6)
+        else:
+            np.testing.assert_array_equal(bijector.forward(z).numpy(), z.numpy())
     if not case_id.startswith("glow") and "_lu" not in case_id:
         # no ActNorm, no rotation: the whole flow is its base
         np.testing.assert_allclose(flow.log_prob(x).numpy(), flow.distribution.log_prob(x).numpy(), atol=1e-5)
@@ -95,7 +112,9 @@ def test_round_trip_and_brute_force_log_det_in_float64(case_id, build, shape):
     (lambda: vector_flow(conditioners.residual_mlp(hidden_size=4, num_blocks=1), "reverse", size=2), lambda: tfnf.datasets.toy2d("moons", 64, seed=0), "conditioner"),
     (lambda: image_flow("gated_resnet", shape=(4, 4, 1)), lambda: np.random.default_rng(0).integers(0, 17, (32, 4, 4, 1)), "conditioner"),
     (lambda: glow_flow(conditioners.gated_resnet(hidden_channels=3, num_blocks=1)), lambda: np.random.default_rng(0).integers(0, 17, (32, 4, 4, 1)), "conditioner"),
-], ids=["realnvp_residual_lu", "realnvp_residual_reverse", "realnvp_image_gated", "glow_gated"])
+    (lambda: nsf_flow("residual_mlp", "lu", seed=0, size=2), lambda: tfnf.datasets.toy2d("moons", 64, seed=0), "mixing"),
+    (lambda: nice_flow(conditioners.residual_mlp(hidden_size=4, num_blocks=1), "reverse", size=2), lambda: tfnf.datasets.toy2d("moons", 64, seed=0), "conditioner"),
+], ids=["realnvp_residual_lu", "realnvp_residual_reverse", "realnvp_image_gated", "glow_gated", "nsf_residual_lu", "nice_residual_reverse"])
 def test_fit_is_finite_and_a_named_choice_round_trips_through_the_config(build, data, config_key):
     keras.utils.set_random_seed(0)
     flow = build()
@@ -170,3 +189,18 @@ def test_realnvp_names_bad_choices(kwargs, error, match):
 def test_glow_names_bad_choices():
     with pytest.raises(ValueError, match="is for vector couplings"):
         tfnf.flows.glow((4, 4, 1), num_levels=1, conditioner="mlp")
+
+
+@pytest.mark.parametrize("build", [nsf_flow, nice_flow], ids=["nsf", "nice"])
+def test_nsf_and_nice_mix_between_couplings_and_refuse_unknown_choices(build):
+    kinds = [type(b).__name__ for b in build(mixing="lu", seed=2, size=4).bijector.bijectors]
+    assert kinds[:5] == [kinds[0], "LULinear", kinds[0], "LULinear", kinds[0]]
+    assert kinds[0] in ("SplineCoupling", "AdditiveCoupling")
+    reverse = [b for b in build(mixing="reverse", size=4).bijector.bijectors if isinstance(b, Coupling)]
+    assert {b.parameters["parity"] for b in reverse} == {0}
+    with pytest.raises(ValueError, match="mixing must be None or one of"):
+        build(mixing="shuffle")
+    with pytest.raises(ValueError, match="seed seeds the initialisation"):
+        build(mixing="reverse", seed=1)
+    with pytest.raises(ValueError, match="conditioner"):
+        build(conditioner="gated_resnet")  # an image network for a vector flow

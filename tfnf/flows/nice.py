@@ -5,11 +5,13 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AdditiveCoupling, DiagonalScale
+from tfnf.bijectors import AdditiveCoupling, DiagonalScale, conditioners
+from tfnf.bijectors.transformers import AdditiveTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.bases import with_base
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
+from tfnf.flows.vector_mixing import check_mixing, mixed_couplings
 
 tfb = tfp.bijectors
 
@@ -25,6 +27,9 @@ def nice(
     base=None,
     dtype=tf.float32,
     name="nice",
+    conditioner=None,
+    mixing=None,
+    seed=None,
 ):
     """NICE; returns a `tfd.TransformedDistribution` over N(0, I).
 
@@ -52,6 +57,14 @@ def nice(
         `num_classes`).
       dtype: float32 (default) or float64.
       name: distribution name.
+      conditioner: the coupling networks, as `realnvp`: None (MLPs of
+        `hidden_units`), `"mlp"`, `"residual_mlp"`, a factory from
+        `tfnf.bijectors.conditioners` or its config dict, or a callable.
+      mixing: None (couplings alternate parts), `"lu"` (a learned
+        `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`);
+        an `"lu"` mixing changes volume, so the flow is no longer volume
+        preserving before the diagonal scaling.
+      seed: seed of the `"lu"` mixings' initialisation.
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
@@ -62,7 +75,10 @@ def nice(
     hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
+    seed = check.optional_seed("seed", seed)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    conditioner = conditioners.resolve(conditioner)
+    check_mixing(mixing, seed)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -73,21 +89,31 @@ def nice(
     )
     if context is not None:
         config.update(context)
+    if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
+        config["conditioner"] = conditioners.describe(conditioner)
+    if mixing is not None:
+        config.update(mixing=mixing, seed=seed)
     size = math.prod(event_shape)
     vector_shape = (size,)
-    parts = [
-        AdditiveCoupling(
+
+    def coupling(k, parity):
+        network = conditioners.make_conditioner(
+            conditioner, vector_shape, mask, parity, AdditiveTransformer.num_params, context_size, dtype,
+            f"coupling{k}_conditioner", hidden_units=hidden_units, dropout=dropout,
+        )
+        return AdditiveCoupling(
             vector_shape,
             mask=mask,
-            parity=k % 2,
+            parity=parity,
+            conditioner=network,
             hidden_units=hidden_units,
             dropout=dropout,
             context_size=context_size,
             dtype=dtype,
             name=f"coupling{k}",
         )
-        for k in range(num_couplings)
-    ]
+
+    parts = mixed_couplings(coupling, num_couplings, vector_shape, mixing, seed, dtype)
     parts.append(DiagonalScale(vector_shape, dtype=dtype, name="scale"))
     if len(event_shape) > 1:
         parts.insert(0, tfb.Reshape(event_shape_out=event_shape, event_shape_in=vector_shape))

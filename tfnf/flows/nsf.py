@@ -3,11 +3,13 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import SplineCoupling
+from tfnf.bijectors import SplineCoupling, conditioners
+from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.bases import with_base
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
+from tfnf.flows.vector_mixing import check_mixing, mixed_couplings
 
 tfb = tfp.bijectors
 
@@ -25,6 +27,9 @@ def nsf(
     base=None,
     dtype=tf.float32,
     name="nsf",
+    conditioner=None,
+    mixing=None,
+    seed=None,
 ):
     """Neural spline flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
@@ -47,6 +52,12 @@ def nsf(
       base: the base distribution, as `nice` (see `tfnf.flows.bases`).
       dtype: float32 (default) or float64.
       name: distribution name.
+      conditioner: the coupling networks, as `realnvp`: None (MLPs of
+        `hidden_units`), `"mlp"`, `"residual_mlp"`, a factory from
+        `tfnf.bijectors.conditioners` or its config dict, or a callable.
+      mixing: None (couplings alternate halves), `"lu"` (a learned
+        `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`).
+      seed: seed of the `"lu"` mixings' initialisation.
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
@@ -61,7 +72,10 @@ def nsf(
     bound = check.positive_real("bound", bound)
     dropout = check.probability("dropout", dropout)
     dtype = check.float_dtype("dtype", dtype)
+    seed = check.optional_seed("seed", seed)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    conditioner = conditioners.resolve(conditioner)
+    check_mixing(mixing, seed)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -74,20 +88,31 @@ def nsf(
     )
     if context is not None:
         config.update(context)
-    couplings = [
-        SplineCoupling(
+    if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
+        config["conditioner"] = conditioners.describe(conditioner)
+    if mixing is not None:
+        config.update(mixing=mixing, seed=seed)
+    num_params = RationalQuadraticSplineTransformer(num_bins, bound).num_params
+
+    def coupling(k, parity):
+        network = conditioners.make_conditioner(
+            conditioner, event_shape, mask, parity, num_params, context_size, dtype, f"coupling{k}_conditioner",
+            hidden_units=hidden_units, dropout=dropout,
+        )
+        return SplineCoupling(
             event_shape,
             num_bins=num_bins,
             bound=bound,
             mask=mask,
-            parity=k % 2,
+            parity=parity,
+            conditioner=network,
             hidden_units=hidden_units,
             dropout=dropout,
             context_size=context_size,
             dtype=dtype,
             name=f"coupling{k}",
         )
-        for k in range(num_couplings)
-    ]
-    flow = make_flow(tfb.Chain(couplings, name="nsf"), event_shape, dtype, "nsf", config, None, name, context=context)
+
+    parts = mixed_couplings(coupling, num_couplings, event_shape, mixing, seed, dtype)
+    flow = make_flow(tfb.Chain(parts, name="nsf"), event_shape, dtype, "nsf", config, None, name, context=context)
     return with_base(flow, base)

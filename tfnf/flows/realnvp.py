@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AffineCoupling, FactorOut, ImageSplineCoupling, LULinear, Squeeze
+from tfnf.bijectors import AffineCoupling, FactorOut, ImageSplineCoupling, Squeeze
 from tfnf.bijectors import conditioners
 from tfnf.bijectors.image_context_conditioner import image_context_conditioner
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
@@ -11,6 +11,7 @@ from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.condition import context_spec, image_context_shape
 from tfnf.flows.flow_distribution import make_flow
+from tfnf.flows.vector_mixing import check_mixing, mixed_couplings
 
 tfb = tfp.bijectors
 
@@ -41,20 +42,11 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
     return frequencies
 
 
-MIXINGS = ("lu", "reverse")
-
 # coupling name -> (coupling class, parameters per transformed element); "spline": image flows only
 IMAGE_COUPLINGS = {
     "affine": (AffineCoupling, AffineTransformer.num_params),
     "spline": (ImageSplineCoupling, RationalQuadraticSplineTransformer().num_params),
 }
-
-
-def mixing_layer(mixing, event_shape, index, seed, dtype):
-    """The fixed or learned linear map between vector couplings `index` and `index + 1`."""
-    if mixing == "lu":
-        return LULinear(event_shape, seed=None if seed is None else seed + index, dtype=dtype, name=f"mixing{index}")
-    return tfb.Permute(list(reversed(range(event_shape[0]))), name=f"mixing{index}")
 
 
 def realnvp_vector(
@@ -72,45 +64,37 @@ def realnvp_vector(
 ):
     """Affine couplings over `(D,)` (reading a context of `context_size`, if set, and
     Fourier features of `fourier_frequencies`, if any), with conditioners from
-    `conditioner` (resolved; None: MLPs of `hidden_units`).
-
-    Without `mixing` the couplings alternate their parity; with `"lu"` an
-    `LULinear` (seeded from `seed`) sits between consecutive couplings, which
-    still alternate; with `"reverse"` a reversal of the vector does, and every
-    coupling has parity 0 (alternating as well would undo the reversal).
+    `conditioner` (resolved; None: MLPs of `hidden_units`), mixed by `mixing`
+    (`tfnf.flows.vector_mixing`; `"lu"` seeded from `seed`).
     """
-    parts = []
-    for k in range(num_couplings):
-        if k and mixing is not None:
-            parts.append(mixing_layer(mixing, event_shape, k - 1, seed, dtype))
-        parity = 0 if mixing == "reverse" else k % 2
-        parts.append(
-            AffineCoupling(
+
+    def coupling(k, parity):
+        return AffineCoupling(
+            event_shape,
+            mask=mask,
+            parity=parity,
+            conditioner=conditioners.make_conditioner(
+                conditioner,
                 event_shape,
-                mask=mask,
-                parity=parity,
-                conditioner=conditioners.make_conditioner(
-                    conditioner,
-                    event_shape,
-                    mask,
-                    parity,
-                    AffineTransformer.num_params,
-                    context_size,
-                    dtype,
-                    f"coupling{k}_conditioner",
-                    hidden_units=hidden_units,
-                    dropout=dropout,
-                    fourier_frequencies=fourier_frequencies,
-                ),
+                mask,
+                parity,
+                AffineTransformer.num_params,
+                context_size,
+                dtype,
+                f"coupling{k}_conditioner",
                 hidden_units=hidden_units,
                 dropout=dropout,
-                context_size=context_size,
                 fourier_frequencies=fourier_frequencies,
-                dtype=dtype,
-                name=f"coupling{k}",
-            )
+            ),
+            hidden_units=hidden_units,
+            dropout=dropout,
+            context_size=context_size,
+            fourier_frequencies=fourier_frequencies,
+            dtype=dtype,
+            name=f"coupling{k}",
         )
-    return tfb.Chain(parts, name="realnvp_vector")
+
+    return tfb.Chain(mixed_couplings(coupling, num_couplings, event_shape, mixing, seed, dtype), name="realnvp_vector")
 
 
 def realnvp_image_level(
@@ -271,10 +255,7 @@ def realnvp(
         num_classes=num_classes, context_shape=context_shape, image_context=len(event_shape) == 3
     )
     conditioner = conditioners.resolve(conditioner)
-    if mixing is not None and mixing not in MIXINGS:
-        raise ValueError(f"mixing must be None or one of {MIXINGS}, got {mixing!r}")
-    if seed is not None and mixing != "lu":
-        raise ValueError(f"seed seeds the initialisation of mixing='lu' only, got seed={seed!r} with mixing={mixing!r}")
+    check_mixing(mixing, seed)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
