@@ -11,7 +11,7 @@ from tfnf.flows import argument_checks as check
 from tfnf.flows.bases import with_base
 from tfnf.flows.condition import context_spec
 from tfnf.flows.flow_distribution import make_flow
-from tfnf.flows.vector_mixing import check_mixing, mixed_couplings
+from tfnf.flows.vector_mixing import mixed_couplings, mixing_config
 
 tfb = tfp.bijectors
 
@@ -78,7 +78,7 @@ def nice(
     seed = check.optional_seed("seed", seed)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     conditioner = conditioners.resolve(conditioner)
-    check_mixing(mixing, seed)
+    mixing_options = mixing_config(mixing, seed)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -91,8 +91,7 @@ def nice(
         config.update(context)
     if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
         config["conditioner"] = conditioners.describe(conditioner)
-    if mixing is not None:
-        config.update(mixing=mixing, seed=seed)
+    config.update(mixing_options)
     size = math.prod(event_shape)
     vector_shape = (size,)
 

@@ -11,7 +11,7 @@ from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.condition import context_spec, image_context_shape
 from tfnf.flows.flow_distribution import make_flow
-from tfnf.flows.vector_mixing import check_mixing, mixed_couplings
+from tfnf.flows.vector_mixing import mixed_couplings, mixing_config
 
 tfb = tfp.bijectors
 
@@ -255,7 +255,7 @@ def realnvp(
         num_classes=num_classes, context_shape=context_shape, image_context=len(event_shape) == 3
     )
     conditioner = conditioners.resolve(conditioner)
-    check_mixing(mixing, seed)
+    mixing_options = mixing_config(mixing, seed)
     config = dict(
         event_shape=event_shape,
         num_couplings=num_couplings,
@@ -270,8 +270,7 @@ def realnvp(
         config.update(context)
     if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
         config["conditioner"] = conditioners.describe(conditioner)
-    if mixing is not None:
-        config.update(mixing=mixing, seed=seed)
+    config.update(mixing_options)
     if not isinstance(coupling, str) or coupling not in IMAGE_COUPLINGS:
         raise ValueError(f"coupling must be one of {sorted(IMAGE_COUPLINGS)}, got {coupling!r}")
     if coupling != "affine":  # recorded only when set: configurations saved before it rebuild as they were

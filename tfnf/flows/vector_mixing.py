@@ -17,12 +17,15 @@ tfb = tfp.bijectors
 MIXINGS = ("lu", "reverse")
 
 
-def check_mixing(mixing, seed):
-    """Validate a builder's `mixing` and `seed` (the `"lu"` initialisation's seed)."""
+def mixing_config(mixing, seed):
+    """Validate a builder's `mixing` and `seed` (the `"lu"` initialisation's seed); returns what
+    the flow's configuration records: `{}` without mixing (configurations saved before mixing
+    existed rebuild as they were), else `{"mixing": ..., "seed": ...}`."""
     if mixing is not None and mixing not in MIXINGS:
         raise ValueError(f"mixing must be None or one of {MIXINGS}, got {mixing!r}")
     if seed is not None and mixing != "lu":
         raise ValueError(f"seed seeds the initialisation of mixing='lu' only, got seed={seed!r} with mixing={mixing!r}")
+    return {} if mixing is None else {"mixing": mixing, "seed": seed}
 
 
 def mixing_layer(mixing, event_shape, index, seed, dtype):

@@ -32,10 +32,10 @@ def fits_in_graph(*arrays):
 def array_batches(x, y=None, batch_size=None, shuffle=True):
     """Batches of `x: [N, ...]` (and `y: [N, ...]`, as `(x, y)` pairs), `batch_size` each (32 when None).
 
-    Returns `(dataset, steps_per_epoch)`: a `tf.data.Dataset` of `[batch, ...]`
-    tensors (one epoch) and the batches in it, `ceil(N / batch_size)`. With
-    `shuffle` every batch is full (all of `x` when `N < batch_size`) and
-    each iteration reshuffles; without, one pass in order.
+    Returns a `tf.data.Dataset` of `[batch, ...]` tensors, one epoch of
+    `ceil(N / batch_size)` batches. With `shuffle` every batch is full (all of
+    `x` when `N < batch_size`) and each iteration reshuffles; without, one
+    pass in order.
     """
     batch_size = KERAS_DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
     if batch_size < 1:
@@ -43,9 +43,9 @@ def array_batches(x, y=None, batch_size=None, shuffle=True):
     dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     steps_per_epoch = math.ceil(len(x) / batch_size)
     if not shuffle:
-        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE), steps_per_epoch
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True).repeat()
     batch_size = min(batch_size, len(x))  # fewer examples than a batch: every batch is all of them
     # endless before `take`, so nothing is dropped; the batch dimension becomes static
     batches = dataset.batch(batch_size, drop_remainder=True).take(steps_per_epoch)
-    return batches.prefetch(tf.data.AUTOTUNE), steps_per_epoch
+    return batches.prefetch(tf.data.AUTOTUNE)

@@ -417,12 +417,12 @@ class FlowModel(keras.Model):
             return x, y, kwargs
         kwargs = dict(kwargs)
         batch_size = kwargs.pop("batch_size", None)
-        x, _ = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
+        x = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
         kwargs["shuffle"] = False  # the batches shuffle themselves
         validation = kwargs.get("validation_data")
         if isinstance(validation, tuple) and len(validation) <= 2 and fits_in_graph(*validation):
             validation_batch_size = kwargs.pop("validation_batch_size", None) or batch_size
-            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)[0]
+            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)
         return x, None, kwargs
 
     def _build_optimizer(self):
