@@ -26,6 +26,7 @@ from tfnf.bijectors.lu_linear import LULinear
 from tfnf.bijectors.made import MADE
 from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
 from tfnf.bijectors.residual_dense_conditioner import ResidualDenseConditioner
+from tfnf.bijectors.residual_made import ResidualMADE
 from tfnf.bijectors.spline_coupling import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.squeeze import Squeeze
@@ -56,6 +57,7 @@ __all__ = [
     "MaskedAutoregressive",
     "RationalQuadraticSplineTransformer",
     "ResidualDenseConditioner",
+    "ResidualMADE",
     "SplineCoupling",
     "Squeeze",
     "collect_keras_layers",

@@ -9,6 +9,13 @@ the builder's `conditioner=` argument, one of
 * a `ConditionerFactory` from `mlp(...)`, `residual_mlp(...)`, `conv(...)`,
   `gated_resnet(...)`, whose own arguments override the builder's (None: the
   builder's value), or its `get_config()` dict;
+
+The autoregressive builders (`maf`, `iaf`) take the same argument with the
+autoregressive networks: `"made"` (`MADE`, the default) or `"residual_made"`
+(`ResidualMADE`), `made(...)` / `residual_made(...)`, or a callable of the
+protocol below whose layer maps `[batch, D]` to `[batch, D, num_params]` with
+output `i` depending only on inputs `< i` (not checked: a network that peeks
+gives a wrong density);
 * any callable `f(transformed_shape, num_params, context_size=, dtype=, name=)`
   returning a Keras layer that maps the conditioning part `[batch, *cond_shape]`
   (and a context `[batch, k]` as `context=` when `context_size` is set) to
@@ -28,10 +35,12 @@ from tfnf.bijectors.coupling import default_mask
 from tfnf.bijectors.coupling_masks import make_coupling_mask
 from tfnf.bijectors.dense_conditioner import DenseConditioner
 from tfnf.bijectors.gated_conv_conditioner import GatedConvConditioner
+from tfnf.bijectors.made import MADE
 from tfnf.bijectors.precision import network_dtype_policy
 from tfnf.bijectors.residual_dense_conditioner import ResidualDenseConditioner
+from tfnf.bijectors.residual_made import ResidualMADE
 
-VECTOR, IMAGE = "vector", "image"
+VECTOR, IMAGE, AUTOREGRESSIVE = "vector", "image", "autoregressive"
 
 # name -> (event kind, {option: default}); a None option takes the builder's value.
 KINDS = {
@@ -39,8 +48,10 @@ KINDS = {
     "residual_mlp": (VECTOR, {"hidden_size": None, "num_blocks": 2, "activation": "relu", "dropout": None}),
     "conv": (IMAGE, {"hidden_channels": None, "dropout": None}),
     "gated_resnet": (IMAGE, {"hidden_channels": None, "num_blocks": 2, "dropout": None}),
+    "made": (AUTOREGRESSIVE, {"hidden_units": None, "activation": "relu", "dropout": None}),
+    "residual_made": (AUTOREGRESSIVE, {"hidden_size": None, "num_blocks": 2, "activation": "relu", "dropout": None}),
 }
-DEFAULTS = {VECTOR: "mlp", IMAGE: "conv"}
+DEFAULTS = {VECTOR: "mlp", IMAGE: "conv", AUTOREGRESSIVE: "made"}
 
 
 def _count(owner, name, value, minimum):
@@ -104,15 +115,17 @@ class ConditionerFactory:
         config = dict(config)
         return cls(config.pop("name", None), **config)
 
-    def check_event(self, event_shape):
-        """Raise `ValueError` unless this conditioner suits couplings over `event_shape`."""
-        kind = IMAGE if len(event_shape) == 3 else VECTOR
+    def check_event(self, event_shape, autoregressive=False):
+        """Raise `ValueError` unless this conditioner suits couplings over `event_shape`
+        (or, with `autoregressive=True`, the autoregressive layers of `maf` / `iaf`)."""
+        kind = AUTOREGRESSIVE if autoregressive else IMAGE if len(event_shape) == 3 else VECTOR
         if kind != self.event_kind:
             suited = sorted(n for n, (k, _) in KINDS.items() if k == kind)
-            raise ValueError(
-                f"conditioner {self.name!r} is for {self.event_kind} couplings, but event_shape={tuple(event_shape)} "
-                f"is {'an' if kind == IMAGE else 'a'} {kind}; use one of {suited}"
+            what = "autoregressive layers (maf, iaf)" if autoregressive else (
+                f"event_shape={tuple(event_shape)}, {'an' if kind == IMAGE else 'a'} {kind}"
             )
+            usage = "autoregressive layers (maf, iaf)" if self.event_kind == AUTOREGRESSIVE else f"{self.event_kind} couplings"
+            raise ValueError(f"conditioner {self.name!r} is for {usage}, but it was given for {what}; use one of {suited}")
 
     def build(
         self,
@@ -134,9 +147,31 @@ class ConditionerFactory:
             value = self.options.get(key)
             return builder_value if value is None else value
 
-        self.check_event(transformed_shape)
+        self.check_event(transformed_shape, autoregressive=self.event_kind == AUTOREGRESSIVE)
         dropout = option("dropout", dropout)
         common = dict(dropout=dropout, context_size=context_size, dtype=dtype, name=name)
+        if self.name == "made":
+            units = option("hidden_units", hidden_units)
+            return MADE(
+                transformed_shape[0], num_params, hidden_units=tuple(units), activation=self.options["activation"], **common
+            )
+        if self.name == "residual_made":
+            size = self.options["hidden_size"]
+            if size is None:
+                if not hidden_units:
+                    raise ValueError(
+                        "conditioner 'residual_made' takes its width from hidden_units, which is empty; "
+                        "give residual_made(hidden_size=...) or non-empty hidden_units"
+                    )
+                size = max(hidden_units)
+            return ResidualMADE(
+                transformed_shape[0],
+                num_params,
+                hidden_size=size,
+                num_blocks=self.options["num_blocks"],
+                activation=self.options["activation"],
+                **common,
+            )
         if self.name == "mlp":
             units = option("hidden_units", hidden_units)
             return DenseConditioner(
@@ -201,6 +236,19 @@ def gated_resnet(hidden_channels=None, num_blocks=2, dropout=None):
     """A gated residual conv net (`GatedConvConditioner`, Flow++ style) for image couplings;
     None: the builder's `hidden_channels` / `dropout`."""
     return ConditionerFactory("gated_resnet", hidden_channels=hidden_channels, num_blocks=num_blocks, dropout=dropout)
+
+
+def made(hidden_units=None, activation="relu", dropout=None):
+    """The MADE (`MADE`) of `maf` / `iaf` layers; None: the builder's `hidden_units` / `dropout`."""
+    return ConditionerFactory("made", hidden_units=hidden_units, activation=activation, dropout=dropout)
+
+
+def residual_made(hidden_size=None, num_blocks=2, activation="relu", dropout=None):
+    """A masked residual network (`ResidualMADE`) for `maf` / `iaf` layers: `num_blocks` residual
+    blocks `hidden_size` wide (None: the largest of the builder's `hidden_units`)."""
+    return ConditionerFactory(
+        "residual_made", hidden_size=hidden_size, num_blocks=num_blocks, activation=activation, dropout=dropout
+    )
 
 
 class UnserializableConditioner:
@@ -273,6 +321,24 @@ def make_conditioner(
             tuple(transformed_shape), num_params, context_size=context_size, dtype=policy, name=name, **builder_options
         )
     layer = conditioner(tuple(transformed_shape), num_params, context_size=context_size, dtype=policy, name=name)
+    if not isinstance(layer, keras.layers.Layer):
+        raise TypeError(f"conditioner={conditioner!r} must return a Keras layer, got {type(layer).__name__}")
+    return layer
+
+
+def make_autoregressive_network(conditioner, event_shape, num_params, context_size, dtype, name, **builder_options):
+    """The network of one `maf` / `iaf` layer over `event_shape = (D,)` from a resolved `conditioner`
+    (None: the default `MADE`, left to `MaskedAutoregressive`). `builder_options` are the
+    builder's `hidden_units` and `dropout`."""
+    if conditioner is None:
+        return None
+    policy = network_dtype_policy(tf.as_dtype(dtype))
+    if isinstance(conditioner, ConditionerFactory):
+        conditioner.check_event(event_shape, autoregressive=True)
+        return conditioner.build(
+            tuple(event_shape), num_params, context_size=context_size, dtype=policy, name=name, **builder_options
+        )
+    layer = conditioner(tuple(event_shape), num_params, context_size=context_size, dtype=policy, name=name)
     if not isinstance(layer, keras.layers.Layer):
         raise TypeError(f"conditioner={conditioner!r} must return a Keras layer, got {type(layer).__name__}")
     return layer

@@ -17,6 +17,7 @@ def iaf(
     transformer="affine",
     num_bins=8,
     bound=3.0,
+    conditioner=None,
     dtype=tf.float32,
     name="iaf",
 ):
@@ -38,5 +39,5 @@ def iaf(
     return autoregressive_flow(
         "iaf", "latent", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name,
         num_classes=num_classes, context_shape=context_shape, base=base,
-        transformer=transformer, num_bins=num_bins, bound=bound,
+        transformer=transformer, num_bins=num_bins, bound=bound, conditioner=conditioner,
     )

@@ -3,8 +3,9 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import MaskedAutoregressive
+from tfnf.bijectors import MaskedAutoregressive, conditioners
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
+from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows import argument_checks as check
 from tfnf.flows.bases import with_base
 from tfnf.flows.condition import context_spec
@@ -18,22 +19,29 @@ TRANSFORMERS = ("affine", "spline")
 
 def masked_autoregressive_chain(
     event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, name, context_size=None,
-    spline=None,
+    spline=None, conditioner=None,
 ):
     """`num_layers` `MaskedAutoregressive` bijectors over `(D,)` with the order reversed between them
     (each reading a context of `context_size`, if set); affine, or with `spline=(num_bins, bound)`
-    rational-quadratic splines."""
+    rational-quadratic splines; each layer's network from the resolved `conditioner` (None: MADE)."""
     size = event_shape[0]
     reverse = list(range(size - 1, -1, -1))
     parts = []
     for k in range(num_layers):
         if k:
             parts.append(tfb.Permute(reverse, name=f"reverse{k}"))
+        transformer = None if spline is None else RationalQuadraticSplineTransformer(*spline)
+        num_params = (transformer or AffineTransformer(scale_bound)).num_params
+        network = conditioners.make_autoregressive_network(
+            conditioner, event_shape, num_params, context_size, dtype, f"autoregressive{k}_network",
+            hidden_units=hidden_units, dropout=dropout,
+        )
         parts.append(
             MaskedAutoregressive(
                 event_shape,
                 conditioned_on=conditioned_on,
-                transformer=None if spline is None else RationalQuadraticSplineTransformer(*spline),
+                transformer=transformer,
+                network=network,
                 hidden_units=hidden_units,
                 dropout=dropout,
                 scale_bound=scale_bound,
@@ -61,6 +69,7 @@ def autoregressive_flow(
     transformer="affine",
     num_bins=8,
     bound=3.0,
+    conditioner=None,
 ):
     """Shared body of `maf` and `iaf`; checks every argument first (`TypeError` /
     `ValueError` naming it)."""
@@ -78,6 +87,9 @@ def autoregressive_flow(
     scale_bound = check.positive_real("scale_bound", scale_bound)
     dtype = check.float_dtype("dtype", dtype)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
+    conditioner = conditioners.resolve(conditioner)
+    if isinstance(conditioner, conditioners.ConditionerFactory):
+        conditioner.check_event(event_shape, autoregressive=True)
     config = dict(
         event_shape=event_shape,
         num_layers=num_layers,
@@ -90,9 +102,11 @@ def autoregressive_flow(
         config.update(context)
     if spline is not None:  # recorded only when set: configurations saved before it rebuild as they were
         config.update(transformer="spline", num_bins=spline[0], bound=spline[1])
+    if conditioner is not None:  # likewise
+        config["conditioner"] = conditioners.describe(conditioner)
     bijector = masked_autoregressive_chain(
         event_shape, num_layers, hidden_units, conditioned_on, dropout, scale_bound, dtype, builder, context_size,
-        spline,
+        spline, conditioner,
     )
     flow = make_flow(bijector, event_shape, dtype, builder, config, None, name, context=context)
     return with_base(flow, base)
@@ -110,6 +124,7 @@ def maf(
     transformer="affine",
     num_bins=8,
     bound=3.0,
+    conditioner=None,
     dtype=tf.float32,
     name="maf",
 ):
@@ -145,6 +160,14 @@ def maf(
         splines (Durkan et al., 2019) with `num_bins` bins on `[-bound, bound]`,
         the identity outside (`scale_bound` then does not apply).
       num_bins, bound: the splines' bins and half-width (`transformer="spline"`).
+      conditioner: the layers' autoregressive networks: None or `"made"`
+        (`MADE` with `hidden_units`, the default), `"residual_made"`
+        (`ResidualMADE`, residual blocks as wide as the largest of
+        `hidden_units`), a `tfnf.bijectors.conditioners.made(...)` /
+        `residual_made(...)` factory or its config dict, or a callable
+        `f((D,), num_params, context_size=, dtype=, name=)` returning a Keras
+        layer `[batch, D] -> [batch, D, num_params]` whose output `i` reads
+        only inputs `< i` (and `context=` when conditional).
       dtype: float32 (default) or float64.
       name: distribution name.
 
@@ -155,5 +178,5 @@ def maf(
     return autoregressive_flow(
         "maf", "data", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name,
         num_classes=num_classes, context_shape=context_shape, base=base,
-        transformer=transformer, num_bins=num_bins, bound=bound,
+        transformer=transformer, num_bins=num_bins, bound=bound, conditioner=conditioner,
     )
