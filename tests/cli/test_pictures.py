@@ -29,6 +29,23 @@ def test_toy_run_writes_every_picture_and_lists_them_relative(toy_run):
     assert metrics["keras_model"] == "model.keras" and (toy_run / metrics["keras_model"]).is_file()
 
 
+def test_sample_on_a_2d_export_writes_the_array_and_a_scatter_plot(toy_run, tmp_path, capsys):
+    metrics = json.loads((toy_run / "metrics.json").read_text())
+    saved_model = str(toy_run / metrics["saved_model"])
+    assert main(["sample", saved_model, "-n", "500", "--out", str(tmp_path / "points.png")]) == 0
+    array, picture = tmp_path / "points.npy", tmp_path / "points.png"
+    samples = np.load(array)
+    assert samples.shape == (500, 2) and np.all(np.isfinite(samples)) and samples.std() > 0.1
+    assert_not_blank(picture)
+    assert coloured_pixels(picture) > 300
+    assert capsys.readouterr().out.strip().endswith(f"to {array} and a scatter plot of them to {picture}")
+    assert not (tmp_path / "points.png.npy").exists()
+    folder = tmp_path / "in_folder"
+    folder.mkdir()
+    assert main(["sample", saved_model, "-n", "50", "--out", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["samples.npy", "samples.png"]
+
+
 def test_warping_ends_where_the_whole_bijector_does():
     model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=3, hidden_units=(8, 8)))
     for variable in model.trainable_variables:  # away from the identity a new flow starts at

@@ -55,6 +55,25 @@ def test_evaluate_dequantises_like_training(trained_glow, digit_images):
     assert abs(results[0] - exact) < 10.0
 
 
+def test_evaluate_and_validation_score_the_model_without_dropout():
+    """Continuous data (no dequantisation noise): evaluate's loss is exactly -mean(log_prob),
+    which dropout in the conditioners (half the units) would not give."""
+    from tests.bijectors.cases import randomize
+
+    keras.utils.set_random_seed(0)
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=4, hidden_units=(32,), dropout=0.5))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    randomize(model.flow, seed=3, scale=0.5)  # zero-initialised outputs would make dropout invisible
+    x = tfnf.datasets.toy2d("moons", 256, seed=0)
+    exact = -float(np.mean(model.log_prob(x).numpy()))
+    training_draws = [-float(tf.reduce_mean(model(x, training=True))) for _ in range(2)]
+    assert min(abs(d - exact) for d in training_draws) > 1e-3  # dropout is on while training
+    assert model.evaluate(x, batch_size=256, verbose=0, return_dict=True)["loss"] == pytest.approx(exact, rel=1e-5)
+    history = model.fit(x[:32], batch_size=32, epochs=1, validation_data=(x,), verbose=0, shuffle=False)
+    exact_after = -float(np.mean(model.log_prob(x).numpy()))
+    assert history.history["val_loss"][-1] == pytest.approx(exact_after, rel=1e-5)
+
+
 def test_decode_inverts_encode(trained_glow, digit_images):
     model, _, _ = trained_glow
     x = digit_images[:16]

@@ -111,7 +111,7 @@ def add_sample_arguments(parser):
                         help="scale of the base noise (default: 0.7 for a Gaussian base; other bases take 1 only)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--out",
-                        help="PNG grid (images) or .npy file (default: samples.png / samples.npy; "
+                        help="PNG grid (images), or .npy file plus a scatter PNG beside it (2-D points) (default: samples.png / samples.npy; "
                              "in a folder: that file inside it)")
     add_verbose_argument(parser)
 

@@ -71,17 +71,24 @@ def save_density_2d(path, log_prob_fn, data, true_log_prob=None, extent=4.0, res
     return path
 
 
-def save_samples_2d(path, samples, data, extent=4.0):
-    """Samples of the model drawn over the data, `samples, data: [n, 2]`."""
+def save_samples_2d(path, samples, data=None, extent=None, title=None):
+    """Samples of the model, `samples: [n, 2]`, drawn over the data `[m, 2]` if given.
+
+    `extent`: half-width of the square shown; None: 4 with data, else wide enough
+    for 99.5% of the samples."""
     plt = _pyplot()
+    if extent is None:
+        extent = 4.0 if data is not None else max(1.1 * float(np.percentile(np.abs(samples), 99.5)), 1e-3)
     fig, ax = plt.subplots(figsize=(5, 5.3))
-    ax.scatter(data[:, 0], data[:, 1], s=2, color="0.6", alpha=0.5, label="data", rasterized=True)
+    if data is not None:
+        ax.scatter(data[:, 0], data[:, 1], s=2, color="0.6", alpha=0.5, label="data", rasterized=True)
     ax.scatter(samples[:, 0], samples[:, 1], s=2, color="tab:red", alpha=0.5, label="samples", rasterized=True)
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
     ax.set_aspect("equal")
-    ax.set_title("model samples over the data")
-    ax.legend(loc="upper right", markerscale=4)
+    ax.set_title(title or ("model samples over the data" if data is not None else "model samples"))
+    if data is not None:
+        ax.legend(loc="upper right", markerscale=4)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

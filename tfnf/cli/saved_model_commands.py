@@ -14,6 +14,7 @@ from tfnf.cli.data_sources import load_source
 from tfnf.cli.errors import CommandLineError
 from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.output_files import first_line, write_output
+from tfnf.cli.plots import save_samples_2d
 from tfnf.export import load_metadata
 from tfnf.keras.image_grid import image_grid, save_image_grids
 
@@ -104,8 +105,9 @@ def sample_output_path(out, images):
 
     None: `samples.png` (an image grid) or `samples.npy` (an array) in the
     working directory; an existing folder: that file inside it. A path without
-    a suffix gets `.png` / `.npy` (as Matplotlib and NumPy would add), an array
-    always ends in `.npy` (as `np.save` would make it).
+    a suffix gets `.png` / `.npy` (as Matplotlib and NumPy would add); an array
+    always ends in `.npy` (as `np.save` would make it), a `.png` asked for an
+    array becoming `.npy` (`samples.png` -> `samples.npy`).
     """
     name = "samples.png" if images else "samples.npy"
     if out is None:
@@ -113,8 +115,15 @@ def sample_output_path(out, images):
     if os.path.isdir(out):
         return os.path.join(out, name)
     if not images:
-        return out if out.endswith(".npy") else out + ".npy"
+        if out.endswith(".npy"):
+            return out
+        return (out[: -len(".png")] if out.lower().endswith(".png") else out) + ".npy"
     return out if os.path.splitext(out)[1] else out + ".png"
+
+
+def scatter_path(array_path):
+    """The scatter plot written beside 2-D samples saved at `array_path` (`x.npy` -> `x.png`)."""
+    return array_path[: -len(".npy")] + ".png"
 
 
 def run_sample(args):
@@ -143,9 +152,15 @@ def run_sample(args):
     path = sample_output_path(args.out, as_grid)
     if as_grid:
         write_output(path, lambda: save_image_grids(path, [image_grid(samples, num_bins)], [f"T = {args.temperature:g}"]))
+        print(f"wrote {len(samples)} samples to {path}")
+        return samples
+    write_output(path, lambda: np.save(path, samples))
+    if samples.ndim == 2 and samples.shape[1] == 2:  # 2-D points: also the picture
+        picture = scatter_path(path)
+        write_output(picture, lambda: save_samples_2d(picture, samples, title=f"{len(samples)} samples, T = {args.temperature:g}"))
+        print(f"wrote {len(samples)} samples to {path} and a scatter plot of them to {picture}")
     else:
-        write_output(path, lambda: np.save(path, samples))
-    print(f"wrote {len(samples)} samples to {path}")
+        print(f"wrote {len(samples)} samples to {path}")
     return samples
 
 

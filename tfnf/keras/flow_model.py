@@ -338,6 +338,13 @@ class FlowModel(keras.Model):
         dequantised objective (`DataFlow.dequantized_log_prob`)."""
         if not training:
             return self.data_flow.log_prob(x, condition)
+        return self._dequantized_objective(x, condition)
+
+    def _dequantized_objective(self, x, condition):
+        """One draw of the dequantised objective `[batch]`. Networks inside run in training mode
+        (dropout on) only when reached through `self(x, training=True)`, which sets Keras'
+        training context; `test_step` calls this directly, so validation and `evaluate` score the
+        same objective with dropout off."""
         noise = None
         if self.num_bins is not None and self.dequantizer is None:
             noise = keras.random.uniform(tf.shape(x), dtype=self.flow_dtype, seed=self.noise_seed)
@@ -361,7 +368,7 @@ class FlowModel(keras.Model):
 
     def test_step(self, data):
         x, condition = self._unpack(data)
-        log_prob = self(x, training=True, condition=condition)
+        log_prob = self._dequantized_objective(x, condition)  # outside Keras' training context: no dropout
         loss = -tf.reduce_mean(log_prob)
         batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
         self.loss_tracker.update_state(loss, sample_weight=batch)
@@ -501,11 +508,12 @@ class FlowModel(keras.Model):
     def dequantized_log_prob(self, x, condition=None):
         """One draw of the training objective per example, `[..., *event_shape]` -> `[...]`: for
         discrete `x`, `log p(x + u) - log q(u | x)` with `u ~ q` (uniform or variational), a
-        lower bound on `log P(x)` in expectation; for continuous data, `log_prob(x)`."""
+        lower bound on `log P(x)` in expectation; for continuous data, `log_prob(x)`. The
+        conditioners run without dropout, as in `evaluate`."""
         return self._run(self._dequantized_log_prob, x, condition)
 
     def _dequantized_log_prob(self, x, condition=None):
-        return self(x, training=True, condition=condition)
+        return self._dequantized_objective(x, condition)  # the model's bound: dropout off
 
     def encode(self, x, condition=None):
         """Data `x: [..., *event_shape]` -> latent `z: [..., *event_shape]`."""
