@@ -315,15 +315,9 @@ def make_conditioner(
     policy = network_dtype_policy(dtype)  # the global mixed policy, if one is set
     event_shape = tuple(event_shape)
     transformed_shape = make_coupling_mask(mask or default_mask(event_shape), event_shape, parity, dtype).transformed_shape
-    if isinstance(conditioner, ConditionerFactory):
-        conditioner.check_event(event_shape)
-        return conditioner.build(
-            tuple(transformed_shape), num_params, context_size=context_size, dtype=policy, name=name, **builder_options
-        )
-    layer = conditioner(tuple(transformed_shape), num_params, context_size=context_size, dtype=policy, name=name)
-    if not isinstance(layer, keras.layers.Layer):
-        raise TypeError(f"conditioner={conditioner!r} must return a Keras layer, got {type(layer).__name__}")
-    return layer
+    return _build_network(
+        conditioner, event_shape, False, tuple(transformed_shape), num_params, context_size, policy, name, builder_options
+    )
 
 
 def make_autoregressive_network(conditioner, event_shape, num_params, context_size, dtype, name, **builder_options):
@@ -333,12 +327,18 @@ def make_autoregressive_network(conditioner, event_shape, num_params, context_si
     if conditioner is None:
         return None
     policy = network_dtype_policy(tf.as_dtype(dtype))
+    event_shape = tuple(event_shape)
+    return _build_network(conditioner, event_shape, True, event_shape, num_params, context_size, policy, name, builder_options)
+
+
+def _build_network(conditioner, event_shape, autoregressive, input_shape, num_params, context_size, policy, name, builder_options):
+    """A resolved, non-None `conditioner` built for a network reading `input_shape`: a factory after
+    checking it suits `event_shape` (couplings, or `autoregressive` layers), a callable after
+    checking it returns a Keras layer."""
     if isinstance(conditioner, ConditionerFactory):
-        conditioner.check_event(event_shape, autoregressive=True)
-        return conditioner.build(
-            tuple(event_shape), num_params, context_size=context_size, dtype=policy, name=name, **builder_options
-        )
-    layer = conditioner(tuple(event_shape), num_params, context_size=context_size, dtype=policy, name=name)
+        conditioner.check_event(event_shape, autoregressive=autoregressive)
+        return conditioner.build(input_shape, num_params, context_size=context_size, dtype=policy, name=name, **builder_options)
+    layer = conditioner(input_shape, num_params, context_size=context_size, dtype=policy, name=name)
     if not isinstance(layer, keras.layers.Layer):
         raise TypeError(f"conditioner={conditioner!r} must return a Keras layer, got {type(layer).__name__}")
     return layer

@@ -21,18 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnf.bijectors.hashed_dropout import HashedDropout
-
-
-def residual_made_masks(num_inputs, hidden_size, num_params):
-    """`(input_mask [D, H], hidden_mask [H, H], output_mask [H, D * num_params])` as float arrays."""
-    input_degrees = np.arange(1, num_inputs + 1)
-    hidden_degrees = 1 + np.arange(hidden_size) % max(num_inputs - 1, 1)
-    output_degrees = np.repeat(input_degrees, num_params)
-    return (
-        (hidden_degrees[None, :] >= input_degrees[:, None]).astype("float32"),
-        (hidden_degrees[None, :] >= hidden_degrees[:, None]).astype("float32"),
-        (output_degrees[None, :] > hidden_degrees[:, None]).astype("float32"),
-    )
+from tfnf.bijectors.made import made_masks
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -76,8 +65,10 @@ class ResidualMADE(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
         self.dropout = float(dropout)
         self.dropout_layer = HashedDropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
-        self._input_mask, self._hidden_mask, self._output_mask = residual_made_masks(
-            self.num_inputs, self.hidden_size, self.num_params
+        # MADE's masks for two hidden layers of width H: input -> hidden, hidden -> hidden (degrees
+        # kept, so the skip connections stay autoregressive), hidden -> output
+        self._input_mask, self._hidden_mask, self._output_mask = made_masks(
+            self.num_inputs, (self.hidden_size, self.hidden_size), self.num_params
         )
         size, outputs = self.hidden_size, self.num_inputs * self.num_params
         # (name, fan_in, fan_out, zero-initialised): the kernels in the order `call` uses them

@@ -150,17 +150,16 @@ def run_sample(args):
     samples = (outputs["pixels"] if num_bins else outputs["samples"]).numpy()
     as_grid = samples.ndim == 4 and not (args.out or "").endswith(".npy")
     path = sample_output_path(args.out, as_grid)
+    written = path
     if as_grid:
         write_output(path, lambda: save_image_grids(path, [image_grid(samples, num_bins)], [f"T = {args.temperature:g}"]))
-        print(f"wrote {len(samples)} samples to {path}")
-        return samples
-    write_output(path, lambda: np.save(path, samples))
+    else:
+        write_output(path, lambda: np.save(path, samples))
     if samples.ndim == 2 and samples.shape[1] == 2:  # 2-D points: also the picture
         picture = scatter_path(path)
         write_output(picture, lambda: save_samples_2d(picture, samples, title=f"{len(samples)} samples, T = {args.temperature:g}"))
-        print(f"wrote {len(samples)} samples to {path} and a scatter plot of them to {picture}")
-    else:
-        print(f"wrote {len(samples)} samples to {path}")
+        written = f"{path} and a scatter plot of them to {picture}"
+    print(f"wrote {len(samples)} samples to {written}")
     return samples
 
 

@@ -88,8 +88,6 @@ def autoregressive_flow(
     dtype = check.float_dtype("dtype", dtype)
     context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
     conditioner = conditioners.resolve(conditioner)
-    if isinstance(conditioner, conditioners.ConditionerFactory):
-        conditioner.check_event(event_shape, autoregressive=True)
     config = dict(
         event_shape=event_shape,
         num_layers=num_layers,

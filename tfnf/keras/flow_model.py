@@ -340,11 +340,11 @@ class FlowModel(keras.Model):
             return self.data_flow.log_prob(x, condition)
         return self._dequantized_objective(x, condition)
 
-    def _dequantized_objective(self, x, condition):
+    def _dequantized_objective(self, x, condition=None):
         """One draw of the dequantised objective `[batch]`. Networks inside run in training mode
         (dropout on) only when reached through `self(x, training=True)`, which sets Keras'
-        training context; `test_step` calls this directly, so validation and `evaluate` score the
-        same objective with dropout off."""
+        training context; `test_step` and `dequantized_log_prob` call this directly, so validation,
+        `evaluate` and that method score the same objective with dropout off."""
         noise = None
         if self.num_bins is not None and self.dequantizer is None:
             noise = keras.random.uniform(tf.shape(x), dtype=self.flow_dtype, seed=self.noise_seed)
@@ -510,10 +510,7 @@ class FlowModel(keras.Model):
         discrete `x`, `log p(x + u) - log q(u | x)` with `u ~ q` (uniform or variational), a
         lower bound on `log P(x)` in expectation; for continuous data, `log_prob(x)`. The
         conditioners run without dropout, as in `evaluate`."""
-        return self._run(self._dequantized_log_prob, x, condition)
-
-    def _dequantized_log_prob(self, x, condition=None):
-        return self._dequantized_objective(x, condition)  # the model's bound: dropout off
+        return self._run(self._dequantized_objective, x, condition)
 
     def encode(self, x, condition=None):
         """Data `x: [..., *event_shape]` -> latent `z: [..., *event_shape]`."""
