@@ -138,3 +138,10 @@ def test_a_dataset_with_weights_is_refused(make_glow, digit_images):
     dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(64, np.int32), np.ones(64, np.float32))).batch(32)
     with pytest.raises(ValueError, match="sample_weight or class_weight"):
         model.fit(dataset, epochs=1, verbose=0)
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_array_batches_run_without_tf_data_autotuning(shuffle):
+    # the autotuner's thread delays the end of every fit; the pipeline has nothing to tune
+    batches = array_batches(np.zeros([10, 2], np.float32), batch_size=4, shuffle=shuffle)
+    assert batches.options().autotune.enabled is False
+    assert sum(len(b) for b in batches) == (12 if shuffle else 10)

@@ -486,6 +486,14 @@ class FlowModel(keras.Model):
             self._functions[key] = tf.function(method, reduce_retracing=True, jit_compile=key[1])
         return self._functions[key]
 
+    def _latent_sampler(self):
+        """`data_flow.latent_sample` as a cached `tf.function` without XLA: `(n, temperature, seed) -> z`."""
+        key = ("latent_sample", False)  # never XLA: the same latent whatever `jit_compile` is
+        if key not in self._functions:
+            # one trace per temperature shape (a number, or one per level)
+            self._functions[key] = tf.function(self.data_flow.latent_sample, jit_compile=False, autograph=False)
+        return self._functions[key]
+
     def _run(self, method, x, condition, name="x", check_range=True, event_output=False):
         """`method(x, condition)` on checked data of any leading batch shape `[..., *event_shape]`."""
         if _in_graph(x, condition):
@@ -559,14 +567,18 @@ class FlowModel(keras.Model):
         seed = tf.constant([int(seed), 0] if np.ndim(seed) == 0 else seed, tf.int32)
         condition = self.input_checks.condition(condition, int(n))
         condition = None if condition is None else tf.constant(condition)
-        # The latent is drawn outside XLA, so a seed gives the same samples whatever `jit_compile` is;
-        # it is decoded in chunks, so a large `n` never holds every conditioner activation at once.
-        z = self.data_flow.latent_sample(int(n), tf.constant(temperature, self.flow_dtype), seed)
+        # The latent is drawn outside XLA (in a graph: eager TFP costs milliseconds), so a seed gives
+        # the same samples whatever `jit_compile` is; it is decoded in chunks, so a large `n` never
+        # holds every conditioner activation at once.
+        z = self._latent_sampler()(tf.constant(int(n), tf.int32), tf.constant(temperature, self.flow_dtype), seed)
         decode = self._compiled(self.data_flow.decode)
-        x = tf.concat([
-            decode(z[i : i + SAMPLE_CHUNK], None if condition is None else condition[i : i + SAMPLE_CHUNK])
-            for i in range(0, int(n), SAMPLE_CHUNK)
-        ], axis=0)
+        if int(n) <= SAMPLE_CHUNK:
+            x = decode(z, condition)
+        else:
+            x = tf.concat([
+                decode(z[i : i + SAMPLE_CHUNK], None if condition is None else condition[i : i + SAMPLE_CHUNK])
+                for i in range(0, int(n), SAMPLE_CHUNK)
+            ], axis=0)
         return self.data_flow.quantize(x) if quantized else x
 
     def interpolate(self, x_a, x_b, steps=8, condition=None, method="linear"):
