@@ -41,6 +41,24 @@ def made_masks(num_inputs, hidden_units, num_params):
     return masks
 
 
+def check_context_given(layer, context):
+    """Raise `ValueError` unless `context` is given exactly when `layer.context_size` is set."""
+    if (context is None) != (layer.context_size is None):
+        raise ValueError(
+            f"this {type(layer).__name__} reads context_size={layer.context_size}, but it was called "
+            f"{'without' if context is None else 'with'} a context"
+        )
+
+
+def masked_dense(h, kernel, bias, mask, context_kernel=None, context=None):
+    """One masked dense layer: `h @ (kernel * mask) + bias`, plus `context @ context_kernel` when a
+    context `[batch, k]` is given (read through unmasked weights). `h: [batch, fan_in]` -> `[batch, fan_out]`."""
+    out = tf.matmul(h, kernel * tf.constant(mask, dtype=kernel.dtype)) + bias
+    if context is not None:
+        out = out + tf.matmul(tf.cast(context, out.dtype), context_kernel)
+    return out
+
+
 @keras.saving.register_keras_serializable(package="tfnf")
 class MADE(keras.layers.Layer):
     """Masked MLP: `x: [batch, D] -> params: [batch, D, num_params]`, autoregressive in `x`.
@@ -109,17 +127,11 @@ class MADE(keras.layers.Layer):
 
     def call(self, x, context=None, training=None):
         """`x: [batch, D]` (and `context: [batch, k]` when conditional) -> `[batch, D, num_params]`."""
-        if (context is None) != (self.context_size is None):
-            raise ValueError(
-                f"this MADE reads context_size={self.context_size}, but it was called "
-                f"{'without' if context is None else 'with'} a context"
-            )
+        check_context_given(self, context)
         h = x
         last = len(self.kernels) - 1
         for i, (kernel, bias, mask) in enumerate(zip(self.kernels, self.biases, self._masks)):
-            h = tf.matmul(h, kernel * tf.constant(mask, dtype=kernel.dtype)) + bias
-            if context is not None:
-                h = h + tf.matmul(tf.cast(context, h.dtype), self.context_kernels[i])
+            h = masked_dense(h, kernel, bias, mask, self.context_kernels[i] if context is not None else None, context)
             if i < last:
                 h = self.activation(h)
                 if self.dropout_layer is not None:

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnf.bijectors.hashed_dropout import HashedDropout
-from tfnf.bijectors.made import made_masks
+from tfnf.bijectors.made import check_context_given, made_masks, masked_dense
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
@@ -88,21 +88,12 @@ class ResidualMADE(keras.layers.Layer):
         self.built = True
 
     def _dense(self, index, h, mask, context):
-        kernel = self.kernels[index]
-        out = tf.matmul(h, kernel * tf.constant(mask, dtype=kernel.dtype)) + self.biases[index]
-        if context is not None:
-            out = out + tf.matmul(context, self.context_kernels[index])
-        return out
+        context_kernel = self.context_kernels[index] if context is not None else None
+        return masked_dense(h, self.kernels[index], self.biases[index], mask, context_kernel, context)
 
     def call(self, x, context=None, training=None):
         """`x: [batch, D]` (and `context: [batch, k]` when conditional) -> `[batch, D, num_params]`."""
-        if (context is None) != (self.context_size is None):
-            raise ValueError(
-                f"this ResidualMADE reads context_size={self.context_size}, but it was called "
-                f"{'without' if context is None else 'with'} a context"
-            )
-        if context is not None:
-            context = tf.cast(context, self.compute_dtype)
+        check_context_given(self, context)
         h = self._dense(0, x, self._input_mask, context)
         for b in range(self.num_blocks):
             first, second = 1 + 2 * b, 2 + 2 * b

@@ -479,19 +479,14 @@ class FlowModel(keras.Model):
         return self.actnorm_initialization.run(tf.constant(array, self.flow_dtype), condition)
 
     # --- density and generation ------------------------------------------------------------------
-    def _compiled(self, method):
-        """`method` as a cached `tf.function`, XLA-compiled when the model is (as Keras does for `predict`)."""
-        key = (method.__name__, bool(self.jit_compile))
+    def _compiled(self, method, jit_compile=None, reduce_retracing=True):
+        """`method` as a cached `tf.function`, XLA-compiled when the model is (as Keras does for
+        `predict`) unless `jit_compile` says otherwise; `reduce_retracing=False` traces once per
+        input shape instead of generalising shapes."""
+        jit_compile = bool(self.jit_compile) if jit_compile is None else jit_compile
+        key = (method.__name__, jit_compile)
         if key not in self._functions:
-            self._functions[key] = tf.function(method, reduce_retracing=True, jit_compile=key[1])
-        return self._functions[key]
-
-    def _latent_sampler(self):
-        """`data_flow.latent_sample` as a cached `tf.function` without XLA: `(n, temperature, seed) -> z`."""
-        key = ("latent_sample", False)  # never XLA: the same latent whatever `jit_compile` is
-        if key not in self._functions:
-            # one trace per temperature shape (a number, or one per level)
-            self._functions[key] = tf.function(self.data_flow.latent_sample, jit_compile=False, autograph=False)
+            self._functions[key] = tf.function(method, reduce_retracing=reduce_retracing, jit_compile=jit_compile)
         return self._functions[key]
 
     def _run(self, method, x, condition, name="x", check_range=True, event_output=False):
@@ -570,7 +565,9 @@ class FlowModel(keras.Model):
         # The latent is drawn outside XLA (in a graph: eager TFP costs milliseconds), so a seed gives
         # the same samples whatever `jit_compile` is; it is decoded in chunks, so a large `n` never
         # holds every conditioner activation at once.
-        z = self._latent_sampler()(tf.constant(int(n), tf.int32), tf.constant(temperature, self.flow_dtype), seed)
+        # never XLA; one trace per temperature shape (a number, or one per level)
+        latent_sample = self._compiled(self.data_flow.latent_sample, jit_compile=False, reduce_retracing=False)
+        z = latent_sample(tf.constant(int(n), tf.int32), tf.constant(temperature, self.flow_dtype), seed)
         decode = self._compiled(self.data_flow.decode)
         if int(n) <= SAMPLE_CHUNK:
             x = decode(z, condition)
