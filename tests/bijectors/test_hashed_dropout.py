@@ -119,3 +119,13 @@ def test_config_round_trip():
     restored = HashedDropout.from_config(layer.get_config())
     assert (restored.rate, restored.seed, restored.name) == (0.25, 9, "drop")
     assert isinstance(keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer)), HashedDropout)
+
+
+def test_layers_with_neighbouring_seeds_draw_independent_masks():
+    # the key is a hash of the seed generator's state: seeds 0 and 1 (and their first calls) must
+    # not give the same or correlated masks
+    x = tf.ones([128, 128])
+    masks = [HashedDropout(0.5, seed=seed)(x, training=True).numpy() != 0 for seed in (0, 1, 2)]
+    for a, b in [(0, 1), (1, 2), (0, 2)]:
+        agreement = (masks[a] == masks[b]).mean()
+        assert abs(agreement - 0.5) < 5 * np.sqrt(0.25 / x.numpy().size)

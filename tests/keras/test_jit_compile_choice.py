@@ -1,5 +1,6 @@
 """`jit_compile="auto"`: XLA or not chosen by timing real training calls."""
 
+import threading
 import time
 import warnings
 
@@ -99,6 +100,40 @@ def test_fit_chooses_and_every_function_follows(make_glow, digit_images):
     model.fit(digit_images[:128], batch_size=64, epochs=1, verbose=0)  # later fits keep the choice
     assert model.jit_compile is choice.jit_compile and model.optimizer.iterations.numpy() == 26
     assert any(not np.array_equal(a, v.numpy()) for a, v in zip(before, model.trainable_variables))
+
+
+def test_the_step_is_traced_once_on_the_callers_thread_and_the_graph_without_xla_warmed_up(
+    make_glow, digit_images, monkeypatch
+):
+    traced_on = []
+    train_step = tfnf.FlowModel.train_step
+
+    def counting_train_step(self, data):
+        traced_on.append(threading.current_thread().name)
+        return train_step(self, data)
+
+    monkeypatch.setattr(tfnf.FlowModel, "train_step", counting_train_step)
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
+    model.compile(steps_per_execution=2)
+    model.fit(digit_images[:512], batch_size=64, epochs=3, verbose=0)
+    warm_up = model.jit_compile_choice.graph_warm_up
+    assert model.jit_compile_choice.decided and warm_up.started
+    assert warm_up.stopped is None and warm_up.error is None  # it prepared the graph, tracing nothing
+    assert traced_on == [threading.current_thread().name]  # both modes call the one trace
+
+
+def test_xla_is_timed_first():
+    counter, order = [0], []
+    functions = {mode: FakeTrainFunction(counter, 0.0) for mode in (False, True)}
+    choice = JitCompileChoice(4)
+    function = choice.train_function(
+        {mode: (lambda data, mode=mode: order.append(mode) or functions[mode](data)) for mode in functions},
+        lambda: counter[0],
+        lambda mode: None,
+    )
+    for _ in range(6):
+        function(None)
+    assert order == [True] * 3 + [False] * 3
 
 
 @pytest.mark.parametrize("jit_compile", [True, False])

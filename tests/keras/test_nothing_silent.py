@@ -81,6 +81,22 @@ def test_a_generator_batch_of_the_wrong_event_shape_is_named(model):
         model.fit(wrong_shape(), epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("jit_compile", ["auto", True])
+def test_a_later_generator_batch_of_the_wrong_event_shape_is_named_with_or_without_xla(digit_images, jit_compile):
+    # the bad batch is read inside tf.data, after Keras has looked at the first ones; XLA drops
+    # in-graph assertions, so the shape is checked as the generator yields it
+    model = tfnf.FlowModel(tfnf.flows.glow((8, 8, 1), num_levels=1, num_steps=1, hidden_channels=4, seed=0), num_bins=17)
+    model.compile(jit_compile=jit_compile, steps_per_execution=1)
+
+    def batches():
+        for start in range(0, 256, 32):
+            yield (digit_images[start : start + 32],)
+        yield (np.zeros((32, 8, 8, 2), np.float32),)
+
+    with pytest.raises(ValueError, match=r"^x must have shape \[batch, 8, 8, 1\], got batches of shape \[32, 8, 8, 2\]$"):
+        model.fit(batches(), epochs=1, verbose=0)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64])
 def test_8_bit_pixels_in_any_dtype_with_256_bins(dtype):
     pixels = np.random.default_rng(0).integers(0, 256, (64, 4, 4, 1)).astype(dtype)

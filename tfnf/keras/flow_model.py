@@ -21,6 +21,7 @@ from tfnf.flows.data_bijector import resolve_preprocessing
 from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples
 from tfnf.keras.array_batches import array_batches, fits_in_graph
 from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
+from tfnf.keras.graph_warm_up import traced_on_this_thread
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
 from tfnf.keras.jit_compile_choice import JitCompileChoice
 from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, UNWEIGHTED, InputChecks, input_errors_as_value_errors
@@ -248,7 +249,8 @@ class FlowModel(keras.Model):
         # Both modes call one traced train step (tracing a flow's step costs about as much as XLA's
         # compilation); with XLA that call is compiled with the rest of the step.
         functions = {}
-        self.train_step = tf.function(self.train_step, reduce_retracing=True, autograph=False)  # as Keras calls it
+        step = tf.function(traced_on_this_thread(self.train_step), reduce_retracing=True, autograph=False)
+        self.train_step = step  # as Keras calls it
         try:
             for mode in (False, True):
                 self.jit_compile = mode
@@ -264,7 +266,9 @@ class FlowModel(keras.Model):
             if jit_compile:  # evaluation and prediction follow the choice
                 self.test_function = self.predict_function = None
 
-        self.train_function = choice.train_function(functions, lambda: int(self.optimizer.iterations.numpy()), choose)
+        self.train_function = choice.train_function(
+            functions, lambda: int(self.optimizer.iterations.numpy()), choose, trace_step=step.get_concrete_function
+        )
         return self.train_function
 
     def compile_from_config(self, config):

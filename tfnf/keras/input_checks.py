@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import types
 
 import numpy as np
 import tensorflow as tf
@@ -193,9 +194,27 @@ def with_condition_checks(dataset, context, name="dataset"):
     return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def with_shape_checks(generator, event_shape, name="x"):
+    """A Python generator's elements (`x`, `(x,)` or `(x, y)`), each checked for `x`'s event shape
+    as it is yielded: inside a compiled step a shape known only at run time could be checked by an
+    assertion, which XLA drops. A wrong shape raises a `ValueError` tagged for
+    `input_errors_as_value_errors` (Keras may read the generator inside `tf.data`)."""
+    event_shape = tuple(event_shape)
+    for element in generator:
+        x = element[0] if isinstance(element, (tuple, list)) and element else element
+        shape = tuple(np.shape(x))
+        if len(shape) != len(event_shape) + 1 or shape[1:] != event_shape:
+            raise ValueError(
+                f"{INPUT_CHECK_TAG}{name} must have shape [batch, {', '.join(map(str, event_shape))}], "
+                f"got batches of shape {list(shape)}"
+            )
+        yield element
+
+
 @contextlib.contextmanager
 def input_errors_as_value_errors():
-    """Re-raise a failed `with_value_checks` assertion as a one-paragraph `ValueError`."""
+    """Re-raise a failed `with_value_checks` assertion (or `with_shape_checks` error read inside
+    `tf.data`) as a one-paragraph `ValueError`."""
     try:
         yield
     except tf.errors.InvalidArgumentError as error:
@@ -203,7 +222,9 @@ def input_errors_as_value_errors():
         if INPUT_CHECK_TAG not in message:
             raise
         detail = message.split(INPUT_CHECK_TAG, 1)[1].splitlines()[0]
-        raise ValueError(detail.replace("] [", " ").rstrip("]")) from None
+        if "] [" in detail:  # an assertion's "message] [data]"; a generator's check raised plain text
+            detail = detail.replace("] [", " ").rstrip("]")
+        raise ValueError(detail) from None
 
 
 class InputChecks:
@@ -316,7 +337,8 @@ class InputChecks:
 
     def data(self, x, name, check_finite=True):
         """In-memory data are checked now; a dataset by its element spec now and by value
-        as it is read (`with_value_checks`). Other inputs go to Keras unchanged."""
+        as it is read (`with_value_checks`); a Python generator's batches by shape as they are
+        yielded (`with_shape_checks`). Other inputs go to Keras unchanged."""
         if isinstance(x, (np.ndarray, tf.Tensor, list)):
             return self.batch(x, name)
         if isinstance(x, tf.data.Dataset):
@@ -330,6 +352,8 @@ class InputChecks:
                 check_condition_dataset(x, self.condition_spec, name=name)
                 x = with_condition_checks(x, self.condition_spec, name=name)
             return with_value_checks(x, self.num_bins, check_finite=check_finite, name=name, dtype=self.dtype)
+        if isinstance(x, types.GeneratorType):
+            return with_shape_checks(x, self.event_shape, name)
         return x
 
     def training_data(self, x, y, name="x", check_finite=True):

@@ -5,8 +5,9 @@ with AMX and an AMD EPYC disagree on the same model), on the model and on the
 batch, so no fixed rule is right. `FlowModel.compile(jit_compile="auto")`, the
 default, builds the train function both ways and lets the first calls of `fit`
 decide: every timed call is a real training call on the next batches, so the
-measurement repeats no work; it costs one extra trace and the difference in
-speed during the calls run in the slower mode.
+measurement repeats no work. XLA goes first; while it compiles, the graph
+without XLA is prepared on a second thread (`GraphWarmUp`), so the choice costs
+little more than the difference in speed during the calls run in the slower mode.
 """
 
 import math
@@ -16,17 +17,18 @@ import warnings
 
 import tensorflow as tf
 
+from tfnf.keras.graph_warm_up import GraphWarmUp
 from tfnf.keras.input_checks import INPUT_CHECK_TAG
 
 MIN_TIMED_CALLS = 2  # per mode, after the call that traces (and compiles)
 MIN_TIMED_STEPS = 8  # per mode: with steps_per_execution=1 more calls are timed
-MODES = (False, True)  # without XLA first: it traces in seconds, so training starts at once
+MODES = (True, False)  # XLA first: the graph without XLA is prepared while XLA compiles
 
 
 class JitCompileChoice:
     """Times the train function without and with XLA on `fit`'s first calls and keeps the faster.
 
-    Per mode: one untimed call (tracing, and XLA's compilation), then
+    XLA first, then without. Per mode: one untimed call (tracing, and XLA's compilation), then
     `max(2, ceil(8 / steps_per_execution))` timed calls; each time is divided
     by the optimizer steps the call applied. The median seconds per step
     decides. If XLA cannot compile the model, the choice is no XLA and a
@@ -36,6 +38,7 @@ class JitCompileChoice:
       jit_compile: the choice (None until made).
       seconds_per_step: `{False: [...], True: [...]}`, the timed calls.
       xla_error: the first line of XLA's error, when it could not compile.
+      graph_warm_up: the `GraphWarmUp` started with XLA's first call (None before).
     """
 
     def __init__(self, steps_per_execution=1):
@@ -43,6 +46,7 @@ class JitCompileChoice:
         self.jit_compile = None
         self.seconds_per_step = {mode: [] for mode in MODES}
         self.xla_error = None
+        self.graph_warm_up = None
 
     @property
     def decided(self):
@@ -60,7 +64,7 @@ class JitCompileChoice:
         reason = f"; XLA could not compile the model: {self.xla_error}" if self.xla_error else ""
         return f"jit_compile={self.jit_compile} ({timings}{reason})"
 
-    def train_function(self, functions, applied_steps, choose):
+    def train_function(self, functions, applied_steps, choose, trace_step=None):
         """The train function `fit` calls while the choice is open.
 
         Args:
@@ -68,16 +72,28 @@ class JitCompileChoice:
           applied_steps: `() -> int`, the optimizer's step counter.
           choose: `(jit_compile) -> None`, called once with the choice; it must
             make the model use `functions[jit_compile]` from then on.
+          trace_step: `(element_spec) -> None`, traces the train step both
+            functions call; given, the graph without XLA is prepared on a
+            second thread while XLA compiles (`GraphWarmUp`).
         """
         # (mode, timed) per call: the first call of each mode traces (and compiles), untimed
         pending = [(mode, call > 0) for mode in MODES for call in range(1 + self.timed_calls)]
 
+        def call(mode, data):
+            if mode and self.graph_warm_up is None and trace_step is not None:  # XLA's first call: it compiles
+                self.graph_warm_up = GraphWarmUp(functions[False], data, trace_step)
+            if not mode and self.graph_warm_up is not None:
+                self.graph_warm_up.wait()
+            return functions[mode](data)
+
         def function(data):
+            if self.decided:  # XLA failed: the model calls `functions[False]` from now on
+                return call(False, data)
             mode, timed = pending[0]
             before = applied_steps()
             start = time.perf_counter()
             try:
-                logs = functions[mode](data)
+                logs = call(mode, data)
                 for value in tf.nest.flatten(logs):  # wait for the results (asynchronous devices)
                     if hasattr(value, "numpy"):
                         value.numpy()
@@ -88,7 +104,7 @@ class JitCompileChoice:
                 choose(False)
                 # the failed call applied no step; with an iterator its batches are gone, and
                 # training continues with the following ones
-                return functions[False](data)
+                return call(False, data)
             seconds = time.perf_counter() - start
             pending.pop(0)
             steps = applied_steps() - before
