@@ -33,6 +33,8 @@ def test_train_writes_every_artifact(trained_run):
     assert metrics["keras_model"] == "model.keras"
     assert metrics["pictures"] == ["samples.png", "interpolation.png", "loss.png"]
     assert set(metrics["versions"]) >= {"tensorflow", "tensorflow_probability", "keras"}
+    # one epoch of 20 steps in calls of 16 is too short for jit_compile="auto" to have chosen
+    assert metrics["jit_compile"].startswith("jit_compile='auto': not chosen yet")
 
 
 def test_evaluate_on_the_export_agrees_with_metrics(trained_run, capsys):

@@ -207,6 +207,10 @@ def run(args):
         "stopped_by_time_budget": stopped_by_budget,
         "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables)),
         "train_seconds": train_seconds,
+        # XLA or not: jit_compile="auto"'s choice with its timings (per step, each mode)
+        "jit_compile": (
+            model.jit_compile_choice.describe() if model.jit_compile_choice is not None else f"jit_compile={model.jit_compile}"
+        ),
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         # paths relative to the run's folder (`--out`)
