@@ -24,7 +24,9 @@ from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_vari
 from tfnf.keras.graph_warm_up import traced_on_this_thread
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
 from tfnf.keras.jit_compile_choice import JitCompileChoice
-from tfnf.keras.input_checks import INPUT_CHECK_TAG, UNEXPECTED_Y, UNWEIGHTED, InputChecks, input_errors_as_value_errors
+from tfnf.keras.input_checks import (
+    INPUT_CHECK_TAG, UNEXPECTED_Y, UNWEIGHTED, InputChecks, batch_shape_text, input_errors_as_value_errors,
+)
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 
 tfd = tfp.distributions
@@ -322,8 +324,8 @@ class FlowModel(keras.Model):
     def _checked_event_shape(self, x):
         """A generator's batches reach the step unchecked: their event shape is checked as the step
         traces, or (dimensions unknown until run time) by an assertion that fit reports as `ValueError`."""
-        shape, event = tf.TensorShape(x.shape), ", ".join(map(str, self.event_shape))
-        message = f"x must have shape [batch, {event}], got batches of shape"
+        shape = tf.TensorShape(x.shape)
+        message = f"x must have shape {batch_shape_text(self.event_shape)}, got batches of shape"
         if shape.rank is None:
             return x
         if shape.rank != len(self.event_shape) + 1 or not shape[1:].is_compatible_with(self.event_shape):

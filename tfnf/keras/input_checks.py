@@ -23,6 +23,16 @@ UNEXPECTED_Y = (
 )
 
 
+def batch_shape_text(event_shape):
+    """`(8, 8, 1)` -> `"[batch, 8, 8, 1]"`, as the shape errors name it."""
+    return f"[batch, {', '.join(map(str, event_shape))}]"
+
+
+def is_batch_of(shape, event_shape):
+    """Whether a concrete `shape` is `[batch, *event_shape]`."""
+    return len(shape) == len(event_shape) + 1 and tuple(shape[1:]) == tuple(event_shape)
+
+
 def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
     """Check a concrete batch `x: [batch, *event_shape]` and return it as a NumPy array.
 
@@ -37,10 +47,8 @@ def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     event_shape = tuple(event_shape)
-    if array.ndim != len(event_shape) + 1 or tuple(array.shape[1:]) != event_shape:
-        raise ValueError(
-            f"{name} must have shape [batch, {', '.join(map(str, event_shape))}], got {list(array.shape)}"
-        )
+    if not is_batch_of(array.shape, event_shape):
+        raise ValueError(f"{name} must have shape {batch_shape_text(event_shape)}, got {list(array.shape)}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (shape {list(array.shape)}); pass at least one example")
     if np.issubdtype(array.dtype, np.floating):
@@ -199,14 +207,12 @@ def with_shape_checks(generator, event_shape, name="x"):
     as it is yielded: inside a compiled step a shape known only at run time could be checked by an
     assertion, which XLA drops. A wrong shape raises a `ValueError` tagged for
     `input_errors_as_value_errors` (Keras may read the generator inside `tf.data`)."""
-    event_shape = tuple(event_shape)
     for element in generator:
         x = element[0] if isinstance(element, (tuple, list)) and element else element
-        shape = tuple(np.shape(x))
-        if len(shape) != len(event_shape) + 1 or shape[1:] != event_shape:
+        shape = np.shape(x)
+        if not is_batch_of(shape, event_shape):
             raise ValueError(
-                f"{INPUT_CHECK_TAG}{name} must have shape [batch, {', '.join(map(str, event_shape))}], "
-                f"got batches of shape {list(shape)}"
+                f"{INPUT_CHECK_TAG}{name} must have shape {batch_shape_text(event_shape)}, got batches of shape {list(shape)}"
             )
         yield element
 
