@@ -78,3 +78,24 @@ def test_conditioner_trains_one_variable_per_convolution():
     shapes = sorted(tuple(v.shape) for v in conditioner.trainable_variables)
     assert shapes == sorted([(3 * 3 * 3 + 1, 8), (1 * 1 * 8 + 1, 8), (3 * 3 * 8 + 1, 8)])
     np.testing.assert_array_equal(conditioner.output_layer.kernel_and_bias.numpy(), 0.0)  # starts at the identity
+
+
+def test_dropout_masks_both_hidden_activations_while_training_only():
+    conditioner = ConvConditioner(2, 2, hidden_channels=64, dropout=0.5, dtype="float32")
+    x = tf.random.stateless_normal([16, 4, 4, 2], seed=[5, 6])
+    conditioner(x)
+    output_weights = conditioner.output_layer.kernel_and_bias
+    output_weights.assign(tf.random.stateless_normal(output_weights.shape, seed=[7, 8]))
+    seen = []
+    drop = conditioner.dropout_layer.drop
+    conditioner.dropout_layer.drop = lambda h, keep: seen.append(keep.numpy()) or drop(h, keep)
+    evaluation = conditioner(x, training=False).numpy()
+    assert seen == [] and np.array_equal(evaluation, conditioner(x).numpy())
+    first = conditioner(x, training=True).numpy()
+    second = conditioner(x, training=True).numpy()
+    assert len(seen) == 4 and all(mask.shape == (16, 4, 4, 64) for mask in seen)
+    for mask in seen:
+        assert abs(mask.mean() - 0.5) < 5 * np.sqrt(0.25 / mask.size)
+    assert abs((seen[0] == seen[1]).mean() - 0.5) < 5 * np.sqrt(0.25 / seen[0].size)  # the two layers differ
+    assert not np.array_equal(seen[0], seen[2])  # and every call draws new masks
+    assert not np.allclose(first, evaluation) and not np.allclose(first, second)

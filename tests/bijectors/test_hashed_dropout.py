@@ -129,3 +129,15 @@ def test_layers_with_neighbouring_seeds_draw_independent_masks():
     for a, b in [(0, 1), (1, 2), (0, 2)]:
         agreement = (masks[a] == masks[b]).mean()
         assert abs(agreement - 0.5) < 5 * np.sqrt(0.25 / x.numpy().size)
+
+
+def test_masks_from_one_hash_are_independent_and_drop_applies_one():
+    layer = HashedDropout(0.5, seed=6)
+    first, second = (mask.numpy() for mask in layer.keep_masks(2, [128, 128]))
+    assert first.shape == second.shape == (128, 128)
+    for mask in (first, second):
+        assert abs(mask.mean() - 0.5) < 5 * np.sqrt(0.25 / mask.size)
+    assert abs((first == second).mean() - 0.5) < 5 * np.sqrt(0.25 / first.size)
+    x = tf.random.stateless_normal([128, 128], seed=[0, 1])
+    np.testing.assert_allclose(layer.drop(x, first).numpy(), np.where(first, 2.0 * x.numpy(), 0.0), rtol=1e-6)
+    assert int(layer.seed_generator.state.numpy()[1]) == 1  # one draw of the key for both masks

@@ -39,16 +39,64 @@ def run_choice(slow, fast, steps_per_execution=4, calls=12):
 
 
 @pytest.mark.parametrize("xla_faster", [True, False])
-def test_the_faster_mode_is_chosen_once_after_timing_both(xla_faster):
+def test_a_clearly_faster_mode_is_chosen_after_one_timed_call_of_the_other(xla_faster):
     slow, fast = (0.03, 0.001) if xla_faster else (0.001, 0.03)
     choice, functions, chosen = run_choice(slow, fast)
     assert chosen == [xla_faster] and choice.jit_compile is xla_faster
-    # one untimed call then two timed calls per mode (4 steps per call -> 2 timed calls reach 8 steps)
-    assert [len(choice.seconds_per_step[mode]) for mode in (False, True)] == [2, 2]
-    assert functions[False].calls >= 3 and functions[True].calls >= 3
-    assert functions[xla_faster].calls == 12 - 3  # every later call runs the chosen mode
+    # XLA: one untimed call, two timed (4 steps per call -> 8 steps); without XLA: one untimed, one
+    # timed, 30x apart from XLA's, which decides
+    assert [len(choice.seconds_per_step[mode]) for mode in (False, True)] == [1, 2]
+    assert functions[False].calls + functions[True].calls == 12
+    assert functions[not xla_faster].calls == (2 if xla_faster else 3)  # every later call runs the chosen mode
     assert min(choice.seconds_per_step[True]) * 4 >= fast * 0.9
     assert ("XLA" in choice.describe()) and f"jit_compile={xla_faster}" in choice.describe()
+
+
+def test_modes_within_the_margin_are_both_timed_in_full():
+    choice, functions, chosen = run_choice(0.020, 0.021)  # no XLA 5% faster: not clearly apart
+    assert [len(choice.seconds_per_step[mode]) for mode in (False, True)] == [2, 2]
+    assert functions[False].calls == 3 + (12 - 6) * (chosen == [False]) and len(chosen) == 1
+    assert choice._clearly_apart() is False
+
+
+def test_a_prepared_graph_makes_the_first_call_without_xla_a_timed_one():
+    counter, chosen = [0], []
+
+    class IteratorTrainFunction(FakeTrainFunction):
+        def __call__(self, data):
+            next(data)  # the warm-up's empty iterator ends here, as Keras' train functions do
+            return super().__call__(data)
+
+    functions = {False: IteratorTrainFunction(counter, 0.02), True: IteratorTrainFunction(counter, 0.001)}
+    choice = JitCompileChoice(4)
+    traced = []
+    function = choice.train_function(functions, lambda: counter[0], chosen.append, trace_step=traced.append)
+    data = iter(tf.data.Dataset.range(100))
+    for _ in range(6):
+        (functions[chosen[-1]] if chosen else function)(data)
+    warm_up = choice.graph_warm_up
+    assert warm_up.started and warm_up.prepared and traced == [data.element_spec]
+    assert functions[False].calls == 1  # after the warm-up (no step), one timed call that decides
+    assert len(choice.seconds_per_step[False]) == 1 and chosen == [True]
+
+
+def test_a_prepared_graph_times_no_more_calls_than_an_unprepared_one():
+    counter, chosen = [0], []
+
+    class IteratorTrainFunction(FakeTrainFunction):
+        def __call__(self, data):
+            next(data)
+            return super().__call__(data)
+
+    functions = {False: IteratorTrainFunction(counter, 0.010), True: IteratorTrainFunction(counter, 0.0105)}
+    choice = JitCompileChoice(4)
+    function = choice.train_function(functions, lambda: counter[0], chosen.append, trace_step=lambda spec: None)
+    data = iter(tf.data.Dataset.range(100))
+    for _ in range(12):
+        (functions[chosen[-1]] if chosen else function)(data)
+    assert choice.graph_warm_up.prepared and len(chosen) == 1
+    assert [len(choice.seconds_per_step[mode]) for mode in (False, True)] == [2, 2]
+    assert functions[True].calls == 3 + (12 - 5) * chosen[0]  # without XLA: two calls, both timed
 
 
 def test_single_step_executions_time_at_least_eight_steps():
@@ -89,11 +137,13 @@ def test_fit_chooses_and_every_function_follows(make_glow, digit_images):
     model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
     model.compile(steps_per_execution=2)
     assert model.jit_compile is False and not model.jit_compile_choice.decided
-    # 8 steps per epoch in calls of 2: per mode one call that compiles, then 4 timed calls (8 steps)
+    # 8 steps per epoch in calls of 2: per mode one call that compiles (unless prepared), then
+    # up to 4 timed calls (8 steps)
     model.fit(digit_images[:512], batch_size=64, epochs=3, validation_data=(digit_images[512:640],), verbose=0)
     choice = model.jit_compile_choice
     assert choice.decided and model.jit_compile is choice.jit_compile
-    assert len(choice.seconds_per_step[False]) == len(choice.seconds_per_step[True]) == 4
+    assert len(choice.seconds_per_step[True]) == 4  # XLA first: all its timed calls
+    assert 1 <= len(choice.seconds_per_step[False]) <= 4  # fewer when the modes are clearly apart
     assert model.optimizer.iterations.numpy() == 3 * 8  # no step repeated or lost by the timing
     assert model._compile_config.config["jit_compile"] == "auto"
     before = [v.numpy().copy() for v in model.trainable_variables]

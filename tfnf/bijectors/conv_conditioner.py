@@ -1,6 +1,10 @@
 """`ConvConditioner`: the convolutional network that reads an image's conditioning part."""
 
+import functools
+import itertools
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfnf.bijectors.conditioner import Conditioner
@@ -8,44 +12,79 @@ from tfnf.bijectors.flow_bijector import channel_matmul
 from tfnf.bijectors.hashed_dropout import HashedDropout
 from tfnf.bijectors.packed_conv2d import PackedConv2D
 
-# A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as one
-# matmul: about 1.3x faster training steps for Glow on 8x8 digits on CPU, where
+# A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as
+# matmuls: about 1.3x faster training steps for Glow on 8x8 digits on CPU, where
 # XLA's convolutions of narrow tensors are slow; no gain measured at 8x8 maps.
+# The shifts between pixels are a matmul with a constant 0/1 matrix too: two
+# matmuls in the graph where nine slices and their gradients were some eighty
+# ops, so the train step traces and compiles faster.
 SMALL_FEATURE_MAP = 16
 
 
-def conv3x3_by_patches(x, kernel):
-    """`conv2d(x, kernel, padding="same")` as a matmul of the 3x3 patches: `[B, H, W, 9 C_in] @ [9 C_in, C_out]`.
+@functools.lru_cache(maxsize=64)
+def neighbour_matrix(height, width, kernel_height=3, kernel_width=3):
+    """The taps of a "same"-padded convolution as a 0/1 array `[H W, kh kw, H W]`.
 
-    `x: [batch, H, W, C_in]`, `kernel: [3, 3, C_in, C_out]` -> `[batch, H, W, C_out]`.
-    The cheaper form when `C_in < C_out`.
+    Entry `(p, t, q)` is 1 when input pixel `q` is tap `t = i kw + j` of output
+    pixel `p`, that is `q = p + (i - kh // 2, j - kw // 2)` inside the map
+    (pixels are numbered row-major; taps that fall in the zero padding have no
+    entry). Read-only, cached per shape.
+    """
+    matrix = np.zeros([height * width, kernel_height * kernel_width, height * width], np.float32)
+    for y, x, i, j in itertools.product(range(height), range(width), range(kernel_height), range(kernel_width)):
+        source_y, source_x = y + i - kernel_height // 2, x + j - kernel_width // 2
+        if 0 <= source_y < height and 0 <= source_x < width:
+            matrix[y * width + x, i * kernel_width + j, source_y * width + source_x] = 1.0
+    matrix.setflags(write=False)
+    return matrix
+
+
+def mix_pixels(matrix, x):
+    """`matrix: [K, Q]`, `x: [batch, Q, C]` -> `[batch, K, C]`, `matrix @ x[b]` for every example.
+
+    One 2-D matmul with the pixels first (`[K, Q] @ [Q, batch C]`), so a
+    constant `matrix` costs one matmul forward and one backward whatever the
+    batch (a broadcast batched matmul runs one small product per example).
+    """
+    pixels, channels = x.shape[1], x.shape[2]
+    by_pixel = tf.reshape(tf.transpose(x, [1, 0, 2]), [pixels, -1])
+    mixed = tf.matmul(matrix, by_pixel)
+    return tf.transpose(tf.reshape(mixed, [matrix.shape[0], -1, channels]), [1, 0, 2])
+
+
+def conv3x3_by_patches(x, kernel):
+    """`conv2d(x, kernel, padding="same")` as a matmul of the patches: `[B, H, W, 9 C_in] @ [9 C_in, C_out]`.
+
+    `x: [batch, H, W, C_in]` (static H, W, C_in), `kernel: [kh, kw, C_in, C_out]`
+    -> `[batch, H, W, C_out]`. The patches are gathered by one matmul with the
+    constant `neighbour_matrix` (two matmuls in the graph, where nine slices
+    and their gradients would be some eighty ops). The cheaper form when
+    `C_in < C_out`.
     """
     kh, kw, c_in, c_out = kernel.shape
     h, w = x.shape[1], x.shape[2]
-    padded = tf.pad(x, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0]])
-    patches = tf.concat([padded[:, i : i + h, j : j + w, :] for i in range(kh) for j in range(kw)], axis=-1)
+    gather = tf.constant(neighbour_matrix(h, w, kh, kw).reshape(h * w * kh * kw, h * w), x.dtype)
+    patches = mix_pixels(gather, tf.reshape(x, [-1, h * w, c_in]))  # [B, H W kh kw, C_in]
+    patches = tf.reshape(patches, [-1, h, w, kh * kw * c_in])
     return channel_matmul(patches, tf.reshape(kernel, [kh * kw * c_in, c_out]))
 
 
 def conv3x3_by_taps(x, kernel):
-    """`conv2d(x, kernel, padding="same")` as one matmul to all nine taps and nine shifted sums.
+    """`conv2d(x, kernel, padding="same")` as one matmul to all taps, then one matmul that sums them.
 
-    `x: [batch, H, W, C_in]`, `kernel: [3, 3, C_in, C_out]` -> `[batch, H, W, C_out]`.
-    Every pixel is multiplied once by `[C_in, 9 C_out]`; output pixel `(y, x)`
-    sums tap `(i, j)` of input pixel `(y + i - 1, x + j - 1)`. The cheaper form
-    when `C_out <= C_in`.
+    `x: [batch, H, W, C_in]` (static H, W), `kernel: [kh, kw, C_in, C_out]` ->
+    `[batch, H, W, C_out]`. Every pixel is multiplied once by
+    `[C_in, kh kw C_out]`; output pixel `p` then sums tap `t` of each input
+    pixel `q` with `neighbour_matrix[p, t, q] = 1`, as a matmul with that
+    constant. The cheaper form when `C_out <= C_in`.
     """
     kh, kw, c_in, c_out = kernel.shape
     h, w = x.shape[1], x.shape[2]
     taps = channel_matmul(x, tf.reshape(tf.transpose(kernel, [2, 0, 1, 3]), [c_in, kh * kw * c_out]))
-    taps = tf.reshape(taps, tf.concat([tf.shape(x)[:3], [kh, kw, c_out]], axis=0))
-    taps = tf.pad(taps, [[0, 0], [kh // 2, kh // 2], [kw // 2, kw // 2], [0, 0], [0, 0], [0, 0]])
-    out = taps[:, 0:h, 0:w, 0, 0, :]
-    for i in range(kh):
-        for j in range(kw):
-            if i or j:
-                out = out + taps[:, i : i + h, j : j + w, i, j, :]
-    return out
+    neighbours = np.transpose(neighbour_matrix(h, w, kh, kw), [0, 2, 1])  # [p, q, t]
+    scatter = tf.constant(neighbours.reshape(h * w, h * w * kh * kw), x.dtype)
+    out = mix_pixels(scatter, tf.reshape(taps, [-1, h * w * kh * kw, c_out]))
+    return tf.reshape(out, [-1, h, w, c_out])
 
 
 def apply_conv(layer, x):
@@ -67,8 +106,12 @@ def apply_conv(layer, x):
         return layer(x)
     if not layer.built:
         layer.build(x.shape)
-    kernel = tf.cast(layer.kernel, x.dtype)
-    bias = tf.cast(layer.bias, x.dtype) if layer.use_bias else None
+    if hasattr(layer, "kernel_with_bias"):  # PackedConv2D: both from one split of its variable
+        kernel, bias = layer.kernel_with_bias()
+    else:
+        kernel, bias = layer.kernel, (layer.bias if layer.use_bias else None)
+    kernel = tf.cast(kernel, x.dtype)
+    bias = None if bias is None else tf.cast(bias, x.dtype)
     if kernel_size == (1, 1):
         # matmul, bias, activation on the 2-D view: one fused kernel where TensorFlow has it
         y = tf.matmul(tf.reshape(x, [-1, kernel.shape[2]]), kernel[0, 0])
@@ -87,7 +130,8 @@ class ConvConditioner(Conditioner):
 
     `x_cond: [batch, H, W, C_in] -> params: [batch, H, W, out_channels, num_params]`
     through conv3x3 -> ReLU -> conv1x1 -> ReLU -> zero-initialised conv3x3
-    (dropout after each ReLU while training). With `hidden_channels=None` it is
+    (dropout after each ReLU while training, both masks from one `HashedDropout`
+    hash). With `hidden_channels=None` it is
     the single zero-initialised conv3x3 that Glow uses for its learned prior.
 
     Each convolution is a `PackedConv2D` (kernel and bias in one variable: half
@@ -145,9 +189,13 @@ class ConvConditioner(Conditioner):
     def call(self, x, context=None, training=None):
         context = self.check_context(context)
         h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
-        for layer in self.hidden_layers:
+        dropping = self.dropout_layer is not None and bool(training)
+        keep = None
+        for index, layer in enumerate(self.hidden_layers):
             h = apply_conv(layer, h)
-            if self.dropout_layer is not None:
-                h = self.dropout_layer(h, training=training)
+            if dropping:
+                if keep is None:  # the hidden activations share a shape: one hash masks them all
+                    keep = self.dropout_layer.keep_masks(len(self.hidden_layers), tf.shape(h))
+                h = self.dropout_layer.drop(h, keep[index])
         params = apply_conv(self.output_layer, h)
         return tf.reshape(params, tf.concat([tf.shape(params)[:-1], list(self.param_shape)], axis=0))

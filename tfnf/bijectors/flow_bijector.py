@@ -162,6 +162,11 @@ def channel_matmul(x, matrix):
     """
     channels = x.shape[-1] if x.shape[-1] is not None else tf.shape(x)[-1]
     product = tf.matmul(tf.reshape(x, [-1, channels]), matrix)
+    width = matrix.shape[-1]
+    if x.shape.rank is not None and x.shape.rank >= 2 and width is not None:
+        inner = x.shape[1:-1]
+        if inner.is_fully_defined() and 0 not in inner:  # only the batch is unknown: a constant shape
+            return tf.reshape(product, [-1, *inner, width])
     out_shape = tf.concat([tf.shape(x)[:-1], tf.shape(matrix)[-1:]], axis=0)
     result = tf.reshape(product, out_shape)
     if x.shape.rank is not None and matrix.shape[-1] is not None:

@@ -59,17 +59,23 @@ class PackedConv2D(keras.layers.Layer):
     @property
     def kernel(self):
         """`[k, k, C_in, filters]`, a view of all rows but the last."""
-        return tf.reshape(self.kernel_and_bias[:-1], self._kernel_shape)
+        return self.kernel_with_bias()[0]
 
     @property
     def bias(self):
         """`[filters]`, the last row."""
-        return self.kernel_and_bias[-1]
+        return self.kernel_with_bias()[1]
+
+    def kernel_with_bias(self):
+        """`(kernel [k, k, C_in, filters], bias [filters])` from one split of the variable (one op
+        and one gradient, where a slice for each would be two of each)."""
+        rows, bias = tf.split(self.kernel_and_bias, [self.kernel_and_bias.shape[0] - 1, 1], axis=0)
+        return tf.reshape(rows, self._kernel_shape), tf.reshape(bias, [self.filters])
 
     def call(self, x):
-        kernel = tf.cast(self.kernel, x.dtype)
-        y = tf.nn.conv2d(x, kernel, strides=1, padding="SAME")
-        return self.activation(tf.nn.bias_add(y, tf.cast(self.bias, x.dtype)))
+        kernel, bias = self.kernel_with_bias()
+        y = tf.nn.conv2d(x, tf.cast(kernel, x.dtype), strides=1, padding="SAME")
+        return self.activation(tf.nn.bias_add(y, tf.cast(bias, x.dtype)))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

@@ -75,12 +75,14 @@ class GraphWarmUp:
     `started` says whether a warm-up runs (data that is not a `tf.data.Iterator`
     get none). `wait()` blocks until it ends and raises its error, if any; a
     warm-up stopped by `TracedOffThreadError` is no error (`stopped` says why).
+    `prepared` is True once a warm-up has run to its end.
     """
 
     def __init__(self, train_function, data, trace_step):
         self.error = None
         self.stopped = None
         self.thread = None
+        self.prepared = False
         empty = empty_iterator_like(data)
         self.started = empty is not None
         if not self.started:
@@ -100,6 +102,8 @@ class GraphWarmUp:
                 self.error = error
             else:  # nothing was traced: the first real call prepares the graph
                 self.stopped = str(refusal)
+            return
+        self.prepared = True
 
     def wait(self):
         """Blocks until the warm-up has ended; raises its error, if it failed."""

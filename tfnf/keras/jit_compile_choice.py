@@ -7,7 +7,8 @@ default, builds the train function both ways and lets the first calls of `fit`
 decide: every timed call is a real training call on the next batches, so the
 measurement repeats no work. XLA goes first; while it compiles, the graph
 without XLA is prepared on a second thread (`GraphWarmUp`), so the choice costs
-little more than the difference in speed during the calls run in the slower mode.
+little more than the difference in speed during the calls run in the slower mode,
+and a mode that is clearly slower from its first timed call is not run again.
 """
 
 import math
@@ -23,6 +24,9 @@ from tfnf.keras.input_checks import INPUT_CHECK_TAG
 MIN_TIMED_CALLS = 2  # per mode, after the call that traces (and compiles)
 MIN_TIMED_STEPS = 8  # per mode: with steps_per_execution=1 more calls are timed
 MODES = (True, False)  # XLA first: the graph without XLA is prepared while XLA compiles
+# The last mode loses after one timed call when that call's seconds per step are at least this
+# many times the slowest timed call of the first mode (and wins when at most the fastest / this).
+CLEAR_MARGIN = 1.25
 
 
 class JitCompileChoice:
@@ -31,8 +35,12 @@ class JitCompileChoice:
     XLA first, then without. Per mode: one untimed call (tracing, and XLA's compilation), then
     `max(2, ceil(8 / steps_per_execution))` timed calls; each time is divided
     by the optimizer steps the call applied. The median seconds per step
-    decides. If XLA cannot compile the model, the choice is no XLA and a
-    `RuntimeWarning` says why.
+    decides. Without XLA the first call is timed too when `GraphWarmUp` has
+    prepared its graph, and the timing stops early once the two modes are
+    clearly apart: after the first timed call without XLA, a time per step of
+    at least `CLEAR_MARGIN` times XLA's slowest (or at most its fastest
+    divided by `CLEAR_MARGIN`) decides at once. If XLA cannot compile the
+    model, the choice is no XLA and a `RuntimeWarning` says why.
 
     Attributes:
       jit_compile: the choice (None until made).
@@ -90,6 +98,11 @@ class JitCompileChoice:
             if self.decided:  # XLA failed: the model calls `functions[False]` from now on
                 return call(False, data)
             mode, timed = pending[0]
+            promoted = False
+            if not mode and self.graph_warm_up is not None:  # before the clock starts
+                self.graph_warm_up.wait()
+                promoted = not timed and self.graph_warm_up.prepared  # its first call is then a plain call
+                timed = timed or promoted
             before = applied_steps()
             start = time.perf_counter()
             try:
@@ -107,15 +120,26 @@ class JitCompileChoice:
                 return call(False, data)
             seconds = time.perf_counter() - start
             pending.pop(0)
+            if promoted:  # it replaces the last timed call
+                pending.pop()
             steps = applied_steps() - before
             if timed and steps > 0:
                 self.seconds_per_step[mode].append(seconds / steps)
+                if mode == MODES[-1] and self._clearly_apart():
+                    pending.clear()
             if not pending:
                 self._decide()
                 choose(self.jit_compile)
             return logs
 
         return function
+
+    def _clearly_apart(self):
+        """Whether the first timed call of the last mode already decides (see `CLEAR_MARGIN`)."""
+        first, last = self.seconds_per_step[MODES[0]], self.seconds_per_step[MODES[-1]]
+        if not first or len(last) != 1:
+            return False
+        return last[0] >= CLEAR_MARGIN * max(first) or last[0] * CLEAR_MARGIN <= min(first)
 
     def _give_up_xla(self, error):
         self.xla_error = (str(error).strip().splitlines() or [type(error).__name__])[0]
