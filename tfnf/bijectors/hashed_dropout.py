@@ -9,9 +9,10 @@ hash of its Keras seed generator's state (a seed and a counter that Keras
 advances on every call), and the mask is `hash(hash(index xor key_0) xor key_1)`,
 where `index` is the element's flat position and `hash` is a 32-bit integer
 mixer (xor-shift multiply, three rounds); both keys come from one hash of a
-2-vector, so a call adds about fifty small ops to the graph. The same 32 masks under XLA cost about 1 ms, and no random-number
-generator reaches XLA's compiler (two Philox draws per call in Glow's 32
-dropout layers added about 3 s to compiling its train step).
+2-vector, so a call adds about fifty small ops to the graph. The same 32 masks
+under XLA cost about 1 ms, and no random-number generator reaches XLA's
+compiler (two Philox draws per call in Glow's 32 dropout layers added about 3 s
+to compiling its train step).
 
 The mask keeps each element with probability `1 - rate` (up to 2^-32) and
 scales kept elements by `1 / (1 - rate)`, as `keras.layers.Dropout` does; masks
