@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tfnf.datasets.in_memory import as_dataset
+
 DIGITS_NUM_BINS = 17
 DIGITS_SPLIT_SEED = 0
 DIGITS_SPLIT_SIZES = {"train": 1257, "validation": 270, "test": 270}
@@ -61,11 +63,7 @@ def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0,
     labels = _all_labels()[indices] if with_labels else None
     if as_numpy:
         return (images, labels) if with_labels else images
-    import tensorflow as tf  # here, so that the names of this package load without TensorFlow
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels) if with_labels else images)
-    if shuffle if shuffle is not None else split == "train":
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if batch_size:
-        dataset = dataset.batch(int(batch_size))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return as_dataset(
+        (images, labels) if with_labels else images,
+        batch_size=batch_size, shuffle=split == "train" if shuffle is None else shuffle, seed=seed,
+    )
