@@ -10,13 +10,17 @@ STAMP := $(VENV)/.tfnf-installed
 LOWEST_VENV ?= .venv-lowest
 LOWEST_PY := $(LOWEST_VENV)/bin/python
 LOWEST_STAMP := $(LOWEST_VENV)/.tfnf-installed
+# `make test-wheel`: build the sdist and the wheel (from the sdist, as pip would), install the
+# wheel alone into a fresh virtualenv (no system site-packages, dependencies at constraints.txt's
+# versions) and run .ci/wheel_smoke.py with it from a folder outside the repository.
+WHEEL_TEST ?= build/wheel-test
 SMOKE_TESTS ?= tests/test_backend.py tests/datasets/test_toy2d.py tests/datasets/test_tfds_images.py tests/cli/test_help.py \
 	tests/keras/test_tensorboard_sample_grid.py tests/test_readme.py
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
 
-.PHONY: install test test-lowest demo bench clean
+.PHONY: install test test-lowest test-wheel demo bench clean
 
 install: $(STAMP)
 
@@ -38,6 +42,16 @@ $(LOWEST_STAMP): setup.cfg pyproject.toml constraints-lowest.txt
 
 test-lowest: $(LOWEST_STAMP)
 	$(LOWEST_PY) -m pytest -q -p no:cacheprovider $(SMOKE_TESTS)
+
+test-wheel: $(STAMP)
+	rm -rf $(WHEEL_TEST)
+	$(PY) -m build --quiet --outdir $(WHEEL_TEST)/dist .
+	$(PYTHON) -m venv $(WHEEL_TEST)/venv
+	$(WHEEL_TEST)/venv/bin/python -m pip install --quiet $(WHEEL_TEST)/dist/tfnf-*.whl -c constraints.txt
+	outside=$$(mktemp -d) && trap 'rm -rf "$$outside"' EXIT && cp .ci/wheel_smoke.py "$$outside" && \
+	cd "$$outside" && env -u KERAS_BACKEND -u PYTHONPATH "$(CURDIR)/$(WHEEL_TEST)/venv/bin/python" -I wheel_smoke.py \
+		"$(CURDIR)" "$$(ls "$(CURDIR)"/$(WHEEL_TEST)/dist/tfnf-*.whl)"
+	rm -rf $(WHEEL_TEST)/venv  # ~3 GB; the built sdist and wheel stay in $(WHEEL_TEST)/dist
 
 demo: $(STAMP)
 	$(VENV)/bin/tfnf train --dataset digits --flow glow --out runs/digits-glow

@@ -140,7 +140,7 @@ def test_conditional_bijectors_refuse_a_missing_or_unexpected_context():
     np.testing.assert_allclose(
         conditional.forward(x, conditional_input=c).numpy(),
         conditional.forward(fresh(x), conditional_input=tf.tile(c[None], [2, 1])).numpy(),
-        rtol=1e-6,
+        rtol=1e-6, atol=1e-6,
     )
 
 

@@ -14,7 +14,7 @@ def test_fourier_features_are_x_then_sine_and_cosine_per_frequency():
     x = np.random.default_rng(0).normal(size=(4, 3))
     features = conditioner.encode(tf.constant(x)).numpy()
     expected = np.concatenate([x, np.sin(x), np.cos(x), np.sin(2.5 * x), np.cos(2.5 * x)], axis=-1)
-    np.testing.assert_allclose(features, expected, rtol=1e-12)
+    np.testing.assert_allclose(features, expected, rtol=1e-12, atol=1e-12)
     params = conditioner(tf.constant(x))
     assert params.shape == (4, 3, 2)
     assert conditioner.hidden_layers[0].kernel.shape == (15, 8)  # reads 3 * (2 * 2 + 1) features
@@ -63,7 +63,7 @@ def test_a_saved_2d_realnvp_rebuilds_with_the_same_features(tmp_path):
     model.save(tmp_path / "flow.keras")
     loaded = keras.models.load_model(tmp_path / "flow.keras")
     assert _frequencies(loaded.flow) == {(0.5,)}
-    np.testing.assert_allclose(loaded.log_prob(x).numpy(), model.log_prob(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(loaded.log_prob(x).numpy(), model.log_prob(x).numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_a_config_saved_before_fourier_features_rebuilds_without_them():

@@ -29,7 +29,7 @@ def test_lu_diagonal_is_floored_away_from_zero():
     y = conv.forward(x)
     np.testing.assert_allclose(conv.inverse(tf.constant(y.numpy())).numpy(), x.numpy(), atol=1e-8)
     log_det = float(conv.inverse_log_det_jacobian(tf.constant(y.numpy()), event_ndims=3)[0])
-    np.testing.assert_allclose(log_det, 9 * np.log(abs(np.linalg.det(w))), rtol=1e-10)
+    np.testing.assert_allclose(log_det, 9 * np.log(abs(np.linalg.det(w))), rtol=1e-10, atol=1e-10)
     assert log_det >= 9 * (2 * np.log(MIN_ABS_S) + 0.0 + 2.0) - 1e-6
 
 
@@ -44,5 +44,5 @@ def test_lu_form_trains_one_packed_matrix_that_reassembles_w():
     lower = np.tril(packed, -1) + np.eye(4)
     log_abs_s = np.log(MIN_ABS_S) + np.logaddexp(0.0, np.diag(packed) - np.log(MIN_ABS_S))
     upper = np.triu(packed, 1) + np.diag(sign * np.exp(log_abs_s))
-    np.testing.assert_allclose(conv.weight_matrix().numpy(), p @ lower @ upper, rtol=1e-12)
+    np.testing.assert_allclose(conv.weight_matrix().numpy(), p @ lower @ upper, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(conv.inverse_weight_matrix().numpy() @ (p @ lower @ upper), np.eye(4), atol=1e-10)

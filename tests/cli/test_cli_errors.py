@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tfnf
@@ -186,3 +187,46 @@ def test_a_tensorflow_error_is_one_line_with_its_assertion(monkeypatch, capsys):
     monkeypatch.setattr(saved_model_commands, "run_sample", bug)
     with pytest.raises(KeyError):
         cli_main.main(["sample", "anywhere"])
+
+
+TAMPERED_METADATA = {
+    "not_json": ("{num_bins: 17", "cannot be read"),
+    "a_list": ("[17]", "expected an object"),
+    "num_bins_a_string": ('{"num_bins": "17", "temperature": "1 only"}', "num_bins must be null or an integer"),
+    "num_bins_a_float": ('{"num_bins": 17.5}', "num_bins must be null or an integer"),
+    "temperature_a_number": ('{"num_bins": 17, "temperature": 1}', "temperature must be a string"),
+}
+
+
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+@pytest.mark.parametrize("tampering", sorted(TAMPERED_METADATA))
+def test_a_tampered_tfnf_json_is_one_line_naming_it_and_the_problem(saved_model, tmp_path, capsys, command, tampering):
+    text, problem = TAMPERED_METADATA[tampering]
+    copy = tmp_path / "tampered"
+    shutil.copytree(saved_model, copy)
+    (copy / "assets.extra" / "tfnf.json").write_text(text)
+    extra = ["-n", "2", "--out", str(tmp_path / "s.png")] if command == "sample" else ["--dataset", "digits"]
+    assert main([command, str(copy), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"tfnf {command}: error: {copy / 'assets.extra' / 'tfnf.json'}: "), err
+    assert problem in err, err
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_sample_seeds_past_int32_use_the_shared_seed_pair_and_never_wrap(saved_model, tmp_path):
+    """`--seed` takes NumPy's range `[0, 2**32)`; each seed reaches the signature as
+    `tfnf.rules.integers.seed_pair(seed)` (`[low 31 bits, bit 31]`), not wrapped to int32."""
+    import tensorflow as tf
+
+    from tfnf.rules.integers import seed_pair
+
+    signature = tf.saved_model.load(str(saved_model)).signatures["sample_seeded"]
+    for seed in (5, 2**31 + 5, 2**32 - 1):
+        out = tmp_path / f"s{seed}.npy"
+        argv = ["sample", str(saved_model), "-n", "2", "--seed", str(seed), "--temperature", "0.7", "--out", str(out)]
+        assert main(argv) == 0
+        expected = signature(
+            num_samples=tf.constant(2), temperature=tf.constant(0.7), seed=tf.constant(seed_pair(seed))
+        )["pixels"].numpy()
+        np.testing.assert_array_equal(np.load(out), expected)

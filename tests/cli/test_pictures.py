@@ -73,3 +73,30 @@ def test_a_single_epoch_draws_a_visible_loss_curve(steps, tmp_path):
     assert_not_blank(path)
     assert coloured_pixels(path) > 150
     assert coloured_pixels(save_loss_curves(tmp_path / "empty.png", {})) == 0  # the count sees drawn data only
+
+
+def test_loss_curve_steps_are_real_optimizer_steps_with_several_steps_per_execution(tmp_path, monkeypatch):
+    """With `steps_per_execution=4`, 10 batches per epoch and 2 epochs the curve runs to step 20
+    (Keras passes the last step of each execution), not to 6 (the number of callbacks)."""
+    import keras
+    import matplotlib.pyplot as plt
+
+    from tfnf.cli.step_history import StepHistory
+
+    keras.utils.set_random_seed(0)
+    points = np.random.default_rng(0).standard_normal((40, 2)).astype("float32")
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,)))
+    model.compile(jit_compile=False, steps_per_execution=4)
+    history = StepHistory()
+    fit = model.fit(points, batch_size=4, epochs=2, validation_data=(points[:8],), callbacks=[history], verbose=0)
+    assert [step for step, _ in history.steps] == [4, 8, 10, 14, 18, 20]
+    assert history.epoch_ends == [10, 20]
+
+    drawn, close = [], plt.close
+    monkeypatch.setattr(plt, "close", lambda figure=None: (drawn.append(figure), close(figure)))
+    assert_not_blank(save_loss_curves(tmp_path / "loss.png", fit.history, history.steps, history.epoch_ends))
+    (axes,) = drawn[0].axes
+    assert axes.get_xlabel() == "training step"
+    last = max(max(line.get_xdata()) for line in axes.get_lines())
+    assert last == 20
+    assert axes.get_xlim()[1] >= 20 and axes.get_xlim()[0] <= 4

@@ -62,6 +62,6 @@ def test_conditional_training_on_two_replicas_matches_one_device(tmp_path):
     runs = json.loads(result.stdout.strip().splitlines()[-1])
     one, two = runs["one"], runs["two"]
     assert one["replicas"] == 1 and two["replicas"] == 2
-    np.testing.assert_allclose(two["epoch_losses"], one["epoch_losses"], rtol=1e-3)
-    np.testing.assert_allclose(two["log_prob"], one["log_prob"], rtol=1e-3)
+    np.testing.assert_allclose(two["epoch_losses"], one["epoch_losses"], rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(two["log_prob"], one["log_prob"], rtol=1e-3, atol=1e-3)
     assert one["epoch_losses"][-1] < one["epoch_losses"][0]

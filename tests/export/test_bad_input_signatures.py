@@ -113,8 +113,20 @@ def test_wrong_sampling_dtypes_are_named(export, kwargs, pattern):
 def test_good_input_still_matches_the_model(export):
     model, loaded = export
     x = np.random.default_rng(0).integers(0, 17, (3, *EVENT)).astype("float32")
-    np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x))["log_prob"].numpy(), model.log_prob(x).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x))["log_prob"].numpy(), model.log_prob(x).numpy(), rtol=1e-4, atol=1e-4)
     edge = np.concatenate([np.zeros((1, *EVENT)), np.full((1, *EVENT), 16.999)]).astype("float32")
     assert np.all(np.isfinite(loaded.signatures["log_prob"](x=tf.constant(edge))["log_prob"].numpy()))
     samples = loaded.signatures["sample"](num_samples=tf.constant(1), temperature=tf.constant(0.0))["samples"]
     assert samples.shape == (1, *EVENT)
+
+
+@pytest.mark.parametrize("signature", ["sample", "sample_seeded"])
+def test_sample_counts_beyond_the_size_cap_are_named(export, signature):
+    """As `FlowModel.sample`, one call returns at most 4 GiB: 2**32 / (64 values * 4 bytes) = 16777216 samples."""
+    _, loaded = export
+    for num_samples in (2**31 - 1, 2**24 + 1):
+        kwargs = dict(num_samples=tf.constant(num_samples), temperature=tf.constant(1.0))
+        if signature == "sample_seeded":
+            kwargs["seed"] = tf.constant([1, 2])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"num_samples must be at most 16777216 \(4 GiB of samples"):
+            loaded.signatures[signature](**kwargs)

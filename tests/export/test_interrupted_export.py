@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tfnf
 from tests.killed_process import child_process, sigkill, wait_for_file
 
 EXPORTER = textwrap.dedent(
@@ -14,7 +15,7 @@ EXPORTER = textwrap.dedent(
     import keras
     import numpy as np
     import tfnf
-    import tfnf.export.export_target as export_target
+    import tfnf.files.safe_write as safe_write
 
     target, marker, x_path = sys.argv[1], sys.argv[2], sys.argv[3]
     keras.utils.set_random_seed(0)
@@ -26,14 +27,14 @@ EXPORTER = textwrap.dedent(
     np.save(marker + ".old.npy", model.log_prob(x[:8]).numpy())
     model.fit(x, batch_size=64, epochs=3, verbose=0)  # the next export differs
 
-    moving = export_target.move_into_place
+    moving = safe_write.move_into_place
 
     def stall_before_the_swap(staging, filepath, retired):
         open(marker, "w").close()  # the new export is fully written; the swap comes next
         time.sleep(600)  # the test kills the process here
         moving(staging, filepath, retired)
 
-    export_target.move_into_place = stall_before_the_swap
+    safe_write.move_into_place = stall_before_the_swap
     model.export(target)
     """
 )
@@ -53,4 +54,7 @@ def test_kill_during_export_keeps_the_old_export(tmp_path):
         sigkill(process)
     loaded = tf.saved_model.load(str(target))
     old = np.load(str(marker) + ".old.npy")
-    np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x[:8]))["log_prob"].numpy(), old, rtol=1e-5)
+    np.testing.assert_allclose(loaded.signatures["log_prob"](x=tf.constant(x[:8]))["log_prob"].numpy(), old, rtol=1e-5, atol=1e-5)
+    # the kill released the export's lock: the next export into the folder removes what it left
+    tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,))).export(str(target.parent / "2"), verbose=False)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["1", "2"]

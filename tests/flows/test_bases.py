@@ -74,7 +74,7 @@ def test_class_conditional_base_is_a_per_class_gaussian_round_trip_and_log_det()
     kwargs = tfnf.flows.condition(flow, labels)
     inner_kwargs = kwargs[top.name]
     y = top.forward(z, **inner_kwargs).numpy()
-    np.testing.assert_allclose(y, loc[labels] + np.exp(log_scale[labels]) * z.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y, loc[labels] + np.exp(log_scale[labels]) * z.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(top.inverse(fresh(y), **inner_kwargs).numpy(), z.numpy(), atol=1e-12)
     np.testing.assert_allclose(
         top.forward_log_det_jacobian(fresh(z), event_ndims=1, **inner_kwargs).numpy(), log_scale[labels].sum(-1)
@@ -177,7 +177,7 @@ def test_the_export_samples_the_learned_base(tmp_path):
     np.testing.assert_allclose(samples, model.sample(4000, temperature=0.5, seed=7).numpy(), rtol=1e-5, atol=1e-5)
     std = flow.distribution.stddev().numpy()
     np.testing.assert_allclose(samples.mean(0), [3.0, -2.0], atol=0.05)
-    np.testing.assert_allclose(samples.std(0), 0.5 * std, rtol=0.05)
+    np.testing.assert_allclose(samples.std(0), 0.5 * std, rtol=0.05, atol=1e-3)
     points = tf.constant(samples[:8])
     np.testing.assert_allclose(
         sig["log_prob"](x=points)["log_prob"].numpy(), model.log_prob(samples[:8]).numpy(), rtol=1e-5, atol=1e-5

@@ -63,7 +63,7 @@ def test_log_prob_is_change_of_variables(case_id, factory, shape, small, conditi
     z = flow.bijector.inverse(fresh(x), **kwargs)
     ildj = flow.bijector.inverse_log_det_jacobian(fresh(x), event_ndims=len(small), **kwargs)
     expected = flow.distribution.log_prob(z) + ildj
-    np.testing.assert_allclose(flow.log_prob(fresh(x), bijector_kwargs=kwargs).numpy(), expected.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(flow.log_prob(fresh(x), bijector_kwargs=kwargs).numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
 
 
 def _condition_spec(flow, batch=None):
@@ -90,7 +90,7 @@ def test_dynamic_batch_in_tf_function(case_id, factory, shape, small, condition)
         x = fresh(flow.bijector.forward(latent(shape, batch, tf.float32), **kwargs))
         values = log_prob(x, *args)
         assert values.shape == (batch,)
-        np.testing.assert_allclose(values.numpy(), flow.log_prob(fresh(x), bijector_kwargs=kwargs).numpy(), rtol=1e-4)
+        np.testing.assert_allclose(values.numpy(), flow.log_prob(fresh(x), bijector_kwargs=kwargs).numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize(PARAMS, CASES, ids=IDS)

@@ -99,7 +99,7 @@ def test_the_context_changes_the_density(name):
     one = contexts(1, seed=5)
     shared = flow.log_prob(fresh(x), bijector_kwargs=tfnf.flows.condition(flow, one[0]))  # one image for all
     repeated = flow.log_prob(fresh(x), bijector_kwargs=tfnf.flows.condition(flow, np.repeat(one, 4, axis=0)))
-    np.testing.assert_allclose(shared.numpy(), repeated.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(shared.numpy(), repeated.numpy(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -132,7 +132,7 @@ def test_the_configuration_rebuilds_the_same_flow(builder):
     rebuilt.set_weights(model.get_weights())
     x = np.random.default_rng(7).integers(0, 17, (3, 8, 8, 1)).astype(np.float32)
     c = contexts(3)
-    np.testing.assert_allclose(rebuilt.log_prob(x, condition=c), model.log_prob(x, condition=c), rtol=1e-6)
+    np.testing.assert_allclose(rebuilt.log_prob(x, condition=c), model.log_prob(x, condition=c), rtol=1e-6, atol=1e-6)
 
 
 def digits_and_contexts(n=128):
@@ -173,7 +173,7 @@ def test_the_exported_graph_matches_the_model(tmp_path):
     signature = tf.saved_model.load(str(tmp_path / "graph")).signatures["log_prob"]
     assert signature.structured_input_signature[1]["condition"].shape.as_list() == [None, 4, 4, 1]
     exported = signature(x=tf.constant(x), condition=tf.constant(c))["log_prob"].numpy()
-    np.testing.assert_allclose(exported, model.log_prob(x, condition=c), rtol=1e-5)
+    np.testing.assert_allclose(exported, model.log_prob(x, condition=c), rtol=1e-5, atol=1e-5)
     other = signature(x=tf.constant(x), condition=tf.constant(c[::-1].copy()))["log_prob"].numpy()
     assert np.abs(other - exported).max() > 1e-3
     with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
@@ -184,7 +184,7 @@ def test_model_export_accepts_an_image_context(tmp_path):
     model, x, c = exported_model(tmp_path)
     loaded = tf.saved_model.load(str(model.export(tmp_path / "glow" / "1")))
     exported = loaded.signatures["log_prob"](x=tf.constant(x), condition=tf.constant(c))["log_prob"].numpy()
-    np.testing.assert_allclose(exported, model.log_prob(x, condition=c), rtol=1e-5)
+    np.testing.assert_allclose(exported, model.log_prob(x, condition=c), rtol=1e-5, atol=1e-5)
 
 
 def test_fit_on_a_dataset_with_validation_data():

@@ -21,7 +21,7 @@ def test_chain_with_a_shift():
     shift = tf.constant([1.0, -2.0, 0.5], tf.float64)
     shifted = tfd.TransformedDistribution(flow.distribution, tfb.Chain([tfb.Shift(shift), flow.bijector]))
     x = fresh(flow.sample(5, seed=(1, 2)))
-    np.testing.assert_allclose(shifted.log_prob(fresh(x + shift)).numpy(), flow.log_prob(x).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(shifted.log_prob(fresh(x + shift)).numpy(), flow.log_prob(x).numpy(), rtol=1e-10, atol=1e-10)
     samples = shifted.sample(4, seed=(3, 4))
     assert samples.shape == (4, 3)
 
@@ -34,12 +34,12 @@ def test_invert_swaps_the_directions():
     np.testing.assert_allclose(
         inverted.forward_log_det_jacobian(fresh(x), event_ndims=1).numpy(),
         flow.bijector.inverse_log_det_jacobian(fresh(x), event_ndims=1).numpy(),
-        rtol=1e-10,
+        rtol=1e-10, atol=1e-10,
     )
     # A density pushed through Invert(flow.bijector) is the flow's latent density.
     latent = tfd.TransformedDistribution(flow, inverted)
     z = tf.constant(np.random.default_rng(0).standard_normal((6, 3)))
-    np.testing.assert_allclose(latent.log_prob(z).numpy(), flow.distribution.log_prob(z).numpy(), rtol=1e-8)
+    np.testing.assert_allclose(latent.log_prob(z).numpy(), flow.distribution.log_prob(z).numpy(), rtol=1e-8, atol=1e-8)
 
 
 def test_non_standard_base():
@@ -50,5 +50,5 @@ def test_non_standard_base():
     x = fresh(dist.sample(5, seed=(7, 8)))
     z = flow.bijector.inverse(fresh(x))
     expected = base.log_prob(z) + flow.bijector.inverse_log_det_jacobian(fresh(x), event_ndims=1)
-    np.testing.assert_allclose(dist.log_prob(fresh(x)).numpy(), expected.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dist.log_prob(fresh(x)).numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
     assert dist.sample(3, seed=(1, 1)).shape == (3, 3)

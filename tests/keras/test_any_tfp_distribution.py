@@ -51,7 +51,7 @@ def test_every_variable_of_a_stock_tfp_flow_reaches_keras_and_trains(tmp_path):
         v.assign(v + 1.0)
     assert not np.allclose(model.log_prob(x).numpy(), expected)
     model.load_weights(tmp_path / "chain.weights.h5")
-    np.testing.assert_allclose(model.log_prob(x).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.log_prob(x).numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_a_variable_no_module_holds_is_an_error_naming_it():
@@ -84,9 +84,9 @@ def test_sampling_honours_the_base_on_every_path(tmp_path):
     np.testing.assert_allclose(samples.std(axis=0), 0.5, atol=0.02)
     cooled = model.sample(8000, temperature=0.5, seed=0).numpy()
     np.testing.assert_allclose(cooled.std(axis=0), 0.25, atol=0.01)
-    np.testing.assert_allclose(model.decode(model.encode(samples[:5])).numpy(), samples[:5], rtol=1e-6)
+    np.testing.assert_allclose(model.decode(model.encode(samples[:5])).numpy(), samples[:5], rtol=1e-6, atol=1e-6)
     path = model.interpolate(samples[0], samples[1], steps=5).numpy()
-    np.testing.assert_allclose(path[2], (samples[0] + samples[1]) / 2, rtol=1e-5)
+    np.testing.assert_allclose(path[2], (samples[0] + samples[1]) / 2, rtol=1e-5, atol=1e-5)
 
     export = model.export(str(tmp_path / "normal" / "1"), verbose=False)
     loaded = tf.saved_model.load(export)
@@ -132,14 +132,14 @@ def test_density_methods_work_inside_a_users_tf_function_and_on_any_batch_shape(
         variable.assign(variable + 0.1 * tf.random.stateless_normal(variable.shape, [0, 1]))
     x = points(12).reshape(3, 4, 2)
     flat = model.log_prob(x.reshape(12, 2)).numpy()
-    np.testing.assert_allclose(model.log_prob(x).numpy(), flat.reshape(3, 4), rtol=1e-6)
-    np.testing.assert_allclose(model.encode(x).numpy().reshape(12, 2), model.encode(x.reshape(12, 2)).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(model.log_prob(x).numpy(), flat.reshape(3, 4), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.encode(x).numpy().reshape(12, 2), model.encode(x.reshape(12, 2)).numpy(), rtol=1e-6, atol=1e-6)
 
     @tf.function
     def user_function(x):
         return model.log_prob(x), model.decode(model.encode(x)), model.sample(3, temperature=0.5, seed=tf.constant([1, 2]))
 
     log_prob, decoded, drawn = user_function(tf.constant(x))
-    np.testing.assert_allclose(log_prob.numpy(), flat.reshape(3, 4), rtol=1e-5)
+    np.testing.assert_allclose(log_prob.numpy(), flat.reshape(3, 4), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(decoded.numpy(), x, atol=1e-5)
     assert drawn.shape == (3, 2)

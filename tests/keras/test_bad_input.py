@@ -159,8 +159,14 @@ def test_unbatched_and_dict_datasets_are_named(model):
         (dict(n=2, temperature=float("nan")), ValueError, "temperature must be finite and >= 0, got nan"),
         (dict(n=2, temperature=float("inf")), ValueError, "temperature must be finite and >= 0, got inf"),
         (dict(n=2, temperature="hot"), TypeError, "temperature must be a real number"),
+        (dict(n=2, seed="abc"), TypeError, "seed must be an integer, got 'abc'"),
+        (dict(n=2, seed=2.5), TypeError, "seed must be an integer, got 2.5"),
+        (dict(n=2, seed=-1), ValueError, "seed must be >= 0, got -1"),
+        (dict(n=2, seed=2**32), ValueError, "seed must be <= 4294967295, got 4294967296"),
+        (dict(n=2, seed=[1, 2, 3]), ValueError, "seed must be an integer or a pair of integers, got 3 values"),
     ],
-    ids=["n_0", "n_negative", "n_float", "n_string", "temperature_negative", "temperature_nan", "temperature_inf", "temperature_string"],
+    ids=["n_0", "n_negative", "n_float", "n_string", "temperature_negative", "temperature_nan", "temperature_inf", "temperature_string",
+         "seed_string", "seed_float", "seed_negative", "seed_2_to_the_32", "seed_triple"],
 )
 def test_bad_sampling_arguments(model, kwargs, error, pattern):
     with pytest.raises(error, match=pattern):
@@ -184,3 +190,39 @@ def test_continuous_model_takes_any_finite_value_but_no_nan():
         model.log_prob(np.array([[0.0, np.nan]], np.float32))
     with pytest.raises(ValueError, match=r"shape \[batch, 2\]"):
         model.log_prob(np.zeros((3, 8, 8, 1), np.float32))
+
+
+def test_zero_dimensional_numbers_are_numbers(model):
+    expected = model.sample(2, temperature=0.7, seed=4).numpy()
+    for temperature in (np.array(0.7), np.float32(0.7), tf.constant(0.7), np.float64(0.7)):
+        np.testing.assert_array_equal(model.sample(2, temperature=temperature, seed=4).numpy(), expected)
+    for n in (np.int64(2), np.array(2), tf.constant(2)):
+        np.testing.assert_array_equal(model.sample(n, temperature=0.7, seed=4).numpy(), expected)
+    np.testing.assert_array_equal(model.sample(2, temperature=0.7, seed=np.uint32(4)).numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    "num_bins, error",
+    [(float("inf"), ValueError), (float("nan"), ValueError), (2.5, ValueError), ([17], TypeError), ("17", TypeError), (True, TypeError)],
+    ids=["inf", "nan", "fraction", "list", "string", "bool"],
+)
+def test_num_bins_that_are_not_an_integer_are_named(num_bins, error):
+    flow = tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,))
+    with pytest.raises(error, match=r"num_bins must be an integer in \[2, 65536\] or None, got"):
+        tfnf.FlowModel(flow, num_bins=num_bins)
+    assert tfnf.FlowModel(flow, num_bins=np.int64(17)).num_bins == 17
+    assert tfnf.FlowModel(flow, num_bins=17.0).num_bins == 17
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate"])
+def test_missing_data_name_x(model, call):
+    with pytest.raises(ValueError, match=f"{call} needs data: x is None"):
+        getattr(model, call)(None, verbose=0)
+
+
+def test_an_unconditional_model_given_a_tuple_of_inputs_says_so(model):
+    x = _digits(4)
+    with pytest.raises(ValueError, match=r"this FlowModel is unconditional but got x as a tuple of 2 arrays"):
+        model.fit((x, np.arange(4)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"this FlowModel is unconditional but got x as a tuple of 2 arrays"):
+        model.evaluate((x, x), verbose=0)

@@ -75,12 +75,12 @@ def test_slerp_is_exact_on_the_circle_and_falls_back_to_the_segment():
     b *= np.linalg.norm(a) / np.linalg.norm(b)
     t = np.linspace(0.0, 1.0, 7)[:, None]
     path = slerp(tf.constant(a[None]), tf.constant(b[None]), tf.constant(t), 1).numpy()
-    np.testing.assert_allclose(np.linalg.norm(path, axis=-1), np.linalg.norm(a), rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=-1), np.linalg.norm(a), rtol=1e-10, atol=1e-10)
     angle = np.arccos(a @ b / np.linalg.norm(a) ** 2)
     steps = np.arccos(np.clip(path @ a / np.linalg.norm(a) ** 2, -1, 1))
     np.testing.assert_allclose(steps, t[:, 0] * angle, atol=1e-7)  # constant angular speed
     parallel = slerp(tf.constant(a[None]), tf.constant(2 * a[None]), tf.constant(t), 1).numpy()
-    np.testing.assert_allclose(parallel, a * (1 - t) + 2 * a * t, rtol=1e-12)
+    np.testing.assert_allclose(parallel, a * (1 - t) + 2 * a * t, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(slerp(tf.zeros([1, 5], tf.float64), tf.constant(b[None]), tf.constant(t), 1).numpy(), b * t)
 
 
@@ -105,10 +105,40 @@ def test_slerp_interpolation_keeps_the_latent_norm_between_equal_norm_ends():
     x_a, x_b = model.decode(z).numpy()
     latents = model.encode(model.interpolate(x_a, x_b, steps=5, method="slerp")).numpy()
     norms = np.linalg.norm(latents, axis=-1)
-    np.testing.assert_allclose(norms, np.linalg.norm(z[0]), rtol=1e-8)
+    np.testing.assert_allclose(norms, np.linalg.norm(z[0]), rtol=1e-8, atol=1e-8)
     linear = model.encode(model.interpolate(x_a, x_b, steps=5)).numpy()
     assert np.linalg.norm(linear[2]) < 0.9 * np.linalg.norm(z[0])  # the segment cuts inside the sphere
     with pytest.raises(ValueError, match="method"):
         model.interpolate(x_a, x_b, method="cubic")
     with pytest.raises(ValueError, match="method"):
         model.data_flow.interpolate(x_a[None], x_b[None], 3, method="cubic")
+
+
+def test_seeds_do_not_wrap_modulo_two_to_the_32():
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,)))
+    randomize(model.flow, seed=4, scale=0.1)
+    five = model.sample(3, seed=5).numpy()
+    np.testing.assert_array_equal(model.sample(3, seed=[5, 0]).numpy(), five)  # seeds below 2**31 keep their pair
+    assert not np.allclose(model.sample(3, seed=2**31 + 5).numpy(), five)
+    np.testing.assert_array_equal(model.sample(3, seed=2**32 - 1).numpy(), model.sample(3, seed=[2**31 - 1, 1]).numpy())
+    with pytest.raises(ValueError, match="seed must be <= 4294967295, got 4294967296"):
+        model.sample(3, seed=2**32)
+
+
+def test_interpolation_traces_once_whatever_the_number_of_steps():
+    model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,)))
+    traces = []
+    interpolate = model.data_flow.interpolate
+
+    def counted(*args, **kwargs):
+        traces.append(args)
+        return interpolate(*args, **kwargs)
+
+    counted.__name__ = "interpolate"
+    model.data_flow.interpolate = counted
+    x_a, x_b = np.array([[0.0, 1.0]], np.float32), np.array([[1.0, -1.0]], np.float32)
+    for steps in (3, 4, 5, np.int64(6)):
+        path = model.interpolate(x_a, x_b, steps=steps).numpy()
+        assert path.shape == (1, steps, 2)
+        np.testing.assert_allclose(path[:, 0], x_a, atol=1e-5)
+    assert len(traces) == 1

@@ -105,7 +105,7 @@ def test_evaluate_reports_the_variational_bound(bound_experiment):
     uniform = -np.mean(model.log_prob(data + rng.uniform(size=data.shape).astype(np.float32)).numpy())
     assert loss < uniform - 0.2
     exact_bits = model.bits_per_dim(data + 0.5).numpy()  # log_prob stays the density at the point given
-    np.testing.assert_allclose(exact_bits, -model.log_prob(data + 0.5).numpy() / (2 * math.log(2.0)), rtol=1e-6)
+    np.testing.assert_allclose(exact_bits, -model.log_prob(data + 0.5).numpy() / (2 * math.log(2.0)), rtol=1e-6, atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +150,9 @@ def test_keras_file_and_weights_round_trips_keep_the_dequantizer(jointly_trained
         for v, w in zip(model.dequantizer.weights, other.dequantizer.weights):
             np.testing.assert_array_equal(v.numpy(), w.numpy())
         u, log_q = other.dequantizer.transform(x, eps)
-        np.testing.assert_allclose(u.numpy(), expected_u, rtol=1e-6)
+        np.testing.assert_allclose(u.numpy(), expected_u, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(log_q.numpy(), expected_log_q, rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(other.log_prob(data[:16]).numpy(), model.log_prob(data[:16]).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(other.log_prob(data[:16]).numpy(), model.log_prob(data[:16]).numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_jit_compiled_fit_on_images(make_glow, digit_images):

@@ -181,6 +181,20 @@ class ConvConditioner(Conditioner):
         )
         return config
 
+    def build(self, input_shape):
+        """Create every weight from `x`'s shape `[batch, H, W, C_in]` (a context adds
+        `context_size` input channels): each convolution and the dropout layer are
+        built here, so Keras (when it first calls the layer, or when `load_model`
+        rebuilds it) finds no unbuilt sublayer."""
+        shape = (*tuple(input_shape)[:-1], int(input_shape[-1]) + (self.context_size or 0))
+        for layer in self.hidden_layers:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        if self.dropout_layer is not None:
+            self.dropout_layer.build(shape)  # weightless; `call` uses its masks, never calls it
+        self.output_layer.build(shape)
+        self.built = True
+
     def join_context(self, x, context):
         """`[batch, H, W, C_in]` and `[batch, k]` -> `[batch, H, W, C_in + k]`."""
         planes = tf.zeros_like(x[..., :1]) + context[:, None, None, :]  # keeps the static H, W and k

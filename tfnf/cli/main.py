@@ -20,7 +20,7 @@ def load_handler(name):
 
 
 def main(argv=None):
-    """Entry point; returns the exit status (0 ok, 2 user error).
+    """Entry point; returns the exit status (0 ok, 2 user error, 130 interrupted by Ctrl-C).
 
     Every failure it reports (a `CommandLineError`, a `ValueError` or
     `TypeError` of a bad argument, an `OSError` on a file, a TensorFlow error
@@ -28,6 +28,7 @@ def main(argv=None):
     `tfnf <command>: error: <what is wrong>`, and exit status 2.
     """
     args = build_parser().parse_args(argv)
+    args.command_line = list(sys.argv[1:] if argv is None else argv)  # to tell how to resume an interrupted run
     verbose = getattr(args, "verbose", False)
     quiet_logging.configure(verbose)
     try:
@@ -38,6 +39,9 @@ def main(argv=None):
             handler = load_handler(args.handler)
         quiet_logging.configure(verbose)  # absl's verbosity, now that TensorFlow has loaded it
         handler(args)
+    except KeyboardInterrupt as error:  # Ctrl-C: what was kept and how to go on, no traceback
+        print(f"tfnf {args.command}: interrupted" + (f"; {error}" if str(error) else ""), file=sys.stderr)
+        return 130
     except (CommandLineError, ValueError, TypeError) as error:
         message = str(error)
     except OSError as error:  # a file the command reads or writes: `<file>: <reason>`

@@ -10,12 +10,14 @@ from importlib import metadata
 
 from tfnf.datasets.tfds_images import TFDS_IMAGE_NAMES
 from tfnf.datasets.toy2d import TOY2D_NAMES
+from tfnf.rules.integers import MAX_INT32, MAX_SEED, check_integer
 
 DATASETS = ("digits", *TOY2D_NAMES, *TFDS_IMAGE_NAMES)
 FLOWS = ("glow", "realnvp", "nice", "nsf", "maf", "iaf")
 COUPLINGS = ("affine", "additive")
 SPLITS = ("train", "validation", "test")
 DEFAULT_TEMPERATURES = (0.5, 0.7, 0.85, 1.0)
+MAX_INT64 = 2**63 - 1  # TF Serving reads a version folder's name as an int64
 
 # Training defaults that depend on the data: images (digits, TFDS) or 2-D toy densities.
 # On digits they train a good model in about five minutes.
@@ -50,6 +52,34 @@ def tfnf_version():
         return "unknown (not installed; run `pip install -e .`)"
 
 
+def integer(option, minimum=1, maximum=MAX_INT32):
+    """An argparse `type=` for the integer option `option` in `[minimum, maximum]`.
+
+    Every integer option goes through `tfnf.rules.integers.check_integer`, so a
+    value outside the range (`-n 3000000000`, `--seed -1`) is refused with a
+    message naming the option instead of wrapping or failing later in NumPy or
+    TensorFlow. Counts default to `[1, 2**31 - 1]` (TensorFlow's int32 sizes).
+    """
+
+    def parse(text):
+        # argparse puts "argument <option>: " before the message, so it starts at "must be"
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        try:
+            return check_integer(value, option, minimum, maximum)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix(f"{option} ")) from None
+
+    return parse
+
+
+def seed_integer(option="--seed"):
+    """An argparse `type=` for a seed: an integer in `[0, 2**32 - 1]`, the range NumPy and Keras take."""
+    return integer(option, 0, MAX_SEED)
+
+
 def _by_kind(option):
     image, toy = DEFAULTS["image"][option], DEFAULTS["toy2d"][option]
     if image == toy:
@@ -70,33 +100,35 @@ def add_train_arguments(parser):
     data.add_argument("--download", action="store_true",
                       help="TFDS datasets: download and prepare the data if missing (needs network access)")
     data.add_argument("--data-dir", help="TFDS data directory (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)")
-    data.add_argument("--num-bits", type=int, default=8, choices=range(1, 9), metavar="{1..8}",
+    data.add_argument("--num-bits", type=integer("--num-bits", 1, 8), default=8, choices=range(1, 9), metavar="{1..8}",
                       help="TFDS images: bits per pixel (Glow used 5)")
-    data.add_argument("--image-size", type=int, help="TFDS images: resize to this size")
+    data.add_argument("--image-size", type=integer("--image-size"), help="TFDS images: resize to this size")
     model = parser.add_argument_group("model")
     model.add_argument("--flow", default="glow", choices=FLOWS, help="flow; nsf, maf and iaf need 2-D data")
-    model.add_argument("--levels", type=int, default=2, help="glow/realnvp on images: multi-scale levels")
-    model.add_argument("--steps", type=int, default=8, help="glow: steps per level")
-    model.add_argument("--hidden", type=int, default=128, help="conditioner width (conv channels or MLP units)")
-    model.add_argument("--couplings", type=int, default=8,
+    model.add_argument("--levels", type=integer("--levels"), default=2, help="glow/realnvp on images: multi-scale levels")
+    model.add_argument("--steps", type=integer("--steps"), default=8, help="glow: steps per level")
+    model.add_argument("--hidden", type=integer("--hidden"), default=128, help="conditioner width (conv channels or MLP units)")
+    model.add_argument("--couplings", type=integer("--couplings"), default=8,
                        help="realnvp/nice/nsf on vectors: number of couplings (maf/iaf: layers)")
     model.add_argument("--coupling", default="affine", choices=COUPLINGS, help="glow: coupling transform")
     model.add_argument("--dropout", type=float, help=f"conditioner dropout while training {_by_kind('dropout')}")
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=int, help=f"maximum epochs {_by_kind('epochs')}")
+    training.add_argument("--epochs", type=integer("--epochs"), help=f"maximum epochs {_by_kind('epochs')}")
     training.add_argument("--time-budget", type=float, metavar="SECONDS",
                           help=f"stop at the end of the first epoch past this many seconds {_by_kind('time_budget')}")
-    training.add_argument("--batch-size", type=int, help=f"examples per training step {_by_kind('batch_size')}")
+    training.add_argument("--batch-size", type=integer("--batch-size"), help=f"examples per training step {_by_kind('batch_size')}")
     training.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate",
                           help=f"Adam learning rate {_by_kind('learning_rate')}")
-    training.add_argument("--patience", type=int, default=40,
+    training.add_argument("--patience", type=integer("--patience", 0), default=40,
                           help="stop after this many epochs without a better validation score")
-    training.add_argument("--seed", type=int, default=0, help="seed of weights, data order and samples")
+    training.add_argument("--seed", type=seed_integer(), default=0, help="seed of weights, data order and samples")
     training.add_argument("--resume", action="store_true", help="resume an interrupted run from <out>/backup")
+    training.add_argument("--restart", action="store_true", help="delete the backup of an interrupted run in <out>/backup and start over")
     output = parser.add_argument_group("output")
     output.add_argument("--out", default="runs/digits-glow", help="output folder")
     output.add_argument("--name", help="SavedModel name (default: <dataset>_<flow>)")
-    output.add_argument("--model-version", type=int, default=1, help="SavedModel version folder")
+    output.add_argument("--model-version", type=integer("--model-version", 1, MAX_INT64), default=1,
+                        help="SavedModel version folder (TF Serving: a positive int64)")
     output.add_argument("--temperatures", type=float, nargs="+", default=DEFAULT_TEMPERATURES, metavar="T",
                         help="images: one sample grid per temperature; a base that is not Gaussian samples at 1 only "
                              f"(default: {' '.join(f'{t:g}' for t in DEFAULT_TEMPERATURES)})")
@@ -106,10 +138,10 @@ def add_train_arguments(parser):
 
 def add_sample_arguments(parser):
     parser.add_argument("saved_model", help="folder of an exported SavedModel (.../<name>/<version>)")
-    parser.add_argument("-n", "--num-samples", type=int, default=64, help="number of samples")
+    parser.add_argument("-n", "--num-samples", type=integer("--num-samples"), default=64, help="number of samples")
     parser.add_argument("--temperature", type=float,
                         help="scale of the base noise (default: 0.7 for a Gaussian base; other bases take 1 only)")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--seed", type=seed_integer(), default=0, help="sampling seed")
     parser.add_argument("--out",
                         help="PNG grid (images), or .npy file plus a scatter PNG beside it (2-D points) (default: samples.png / samples.npy; "
                              "in a folder: that file inside it)")
@@ -124,10 +156,10 @@ def add_evaluate_arguments(parser):
     parser.add_argument("--download", action="store_true",
                         help="TFDS datasets: download and prepare the data if missing (needs network access)")
     parser.add_argument("--data-dir", help="TFDS data directory (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the 2-D toy data")
-    parser.add_argument("--num-bits", type=int, default=8, choices=range(1, 9), metavar="{1..8}",
+    parser.add_argument("--seed", type=seed_integer(), default=0, help="seed of the 2-D toy data")
+    parser.add_argument("--num-bits", type=integer("--num-bits", 1, 8), default=8, choices=range(1, 9), metavar="{1..8}",
                         help="TFDS images: bits per pixel")
-    parser.add_argument("--image-size", type=int, help="TFDS images: resize to this size")
+    parser.add_argument("--image-size", type=integer("--image-size"), help="TFDS images: resize to this size")
     add_verbose_argument(parser)
 
 

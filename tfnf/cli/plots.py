@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tfnf.files import save_figure
+
 
 def _pyplot():
     import matplotlib
@@ -41,7 +43,7 @@ def save_loss_curves(path, history, steps=None, epoch_ends=None, metric="bits_pe
         ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path
 
@@ -66,7 +68,7 @@ def save_density_2d(path, log_prob_fn, data, true_log_prob=None, extent=4.0, res
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path
 
@@ -90,7 +92,7 @@ def save_samples_2d(path, samples, data=None, extent=None, title=None):
     if data is not None:
         ax.legend(loc="upper right", markerscale=4)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path
 
@@ -161,6 +163,6 @@ def save_warping_2d(path, bijector, max_panels=6, extent=3.0):
         ax.set_axis_off()
     fig.suptitle("a latent grid pushed through the flow, bijector by bijector")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path

@@ -16,7 +16,9 @@ from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.output_files import first_line, write_output
 from tfnf.cli.plots import save_samples_2d
 from tfnf.export import load_metadata
+from tfnf.files import write_file
 from tfnf.keras.image_grid import image_grid, save_image_grids
+from tfnf.rules.integers import MAX_INT32, check_integer, seed_pair
 
 
 def unreadable_saved_model_part(path):
@@ -82,14 +84,36 @@ def event_shape_of(loaded):
     return tuple(int(d) for d in spec.shape[1:])
 
 
+def metadata_problem(found):
+    """What is wrong with the parsed content of `tfnf.json` for the command line, or None.
+
+    The commands read `num_bins` (null, or the number of grey levels: an
+    integer >= 2) and `temperature`/`base_distribution` (strings); the other
+    entries are for clients and are left alone.
+    """
+    if not isinstance(found, dict):
+        return f"holds a JSON {type(found).__name__}, expected an object"
+    if "num_bins" not in found:
+        return "has no num_bins entry"
+    num_bins = found["num_bins"]
+    if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2):
+        return f"num_bins must be null or an integer >= 2, got {json.dumps(num_bins)}"
+    for key in ("temperature", "base_distribution"):
+        if key in found and not isinstance(found[key], str):
+            return f"{key} must be a string, got {json.dumps(found[key])}"
+    return None
+
+
 def metadata_of(path):
-    """The tfnf metadata of an export (`assets.extra/tfnf.json`); `CommandLineError` naming the file if unreadable."""
+    """The tfnf metadata of an export (`assets.extra/tfnf.json`), checked; `CommandLineError`
+    naming the file and what is wrong if it cannot be read, is not JSON or holds wrong types."""
     metadata = os.path.join(path, "assets.extra", "tfnf.json")
     try:
         found = load_metadata(path)
-        problem = None if isinstance(found, dict) and "num_bins" in found else "has no num_bins entry"
     except (OSError, ValueError, TypeError, tf.errors.OpError) as error:
         problem = f"cannot be read ({first_line(error)})"
+    else:
+        problem = metadata_problem(found)
     if problem is not None:
         raise CommandLineError(f"{metadata}: {problem}; the SavedModel's tfnf metadata are missing or corrupt")
     return found
@@ -127,8 +151,7 @@ def scatter_path(array_path):
 
 
 def run_sample(args):
-    if args.num_samples <= 0:
-        raise CommandLineError(f"--num-samples must be positive, got {args.num_samples}")
+    check_integer(args.num_samples, "--num-samples", 1, MAX_INT32)
     if args.temperature is not None and not 0 <= args.temperature < math.inf:
         raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
     loaded = load_saved_model(args.saved_model)
@@ -144,7 +167,7 @@ def run_sample(args):
     outputs = loaded.signatures["sample_seeded"](
         num_samples=tf.constant(args.num_samples, tf.int32),
         temperature=tf.constant(args.temperature, tf.float32),
-        seed=tf.constant([args.seed, 0], tf.int32),
+        seed=tf.constant(seed_pair(args.seed, "--seed"), tf.int32),
     )
     num_bins = num_bins_of(args.saved_model)
     samples = (outputs["pixels"] if num_bins else outputs["samples"]).numpy()
@@ -154,7 +177,7 @@ def run_sample(args):
     if as_grid:
         write_output(path, lambda: save_image_grids(path, [image_grid(samples, num_bins)], [f"T = {args.temperature:g}"]))
     else:
-        write_output(path, lambda: np.save(path, samples))
+        write_output(path, lambda: write_file(path, lambda temporary: np.save(temporary, samples)))
     if samples.ndim == 2 and samples.shape[1] == 2:  # 2-D points: also the picture
         picture = scatter_path(path)
         write_output(picture, lambda: save_samples_2d(picture, samples, title=f"{len(samples)} samples, T = {args.temperature:g}"))
@@ -165,6 +188,7 @@ def run_sample(args):
 
 def run_evaluate(args):
     loaded = load_saved_model(args.saved_model)
+    num_bins = num_bins_of(args.saved_model)  # before loading data: a corrupt export fails at once
     event_shape = event_shape_of(loaded)
     source = load_source(
         args.dataset, seed=args.seed, data_dir=args.data_dir, num_bits=args.num_bits, image_size=args.image_size,
@@ -174,7 +198,6 @@ def run_evaluate(args):
         raise CommandLineError(
             f"dataset {args.dataset!r} has events of shape {tuple(source.event_shape)}, the model expects {event_shape}"
         )
-    num_bins = num_bins_of(args.saved_model)
     if num_bins != source.num_bins:
         raise CommandLineError(f"dataset {args.dataset!r} has num_bins={source.num_bins}, the model was trained with {num_bins}")
     log_prob = loaded.signatures["log_prob"]

@@ -4,7 +4,7 @@ import json
 import math
 import os
 import platform
-import shutil
+import shlex
 import time
 
 import keras
@@ -20,6 +20,7 @@ from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.parser import DEFAULT_TEMPERATURES, DEFAULTS, FLOWS
 from tfnf.cli.plots import save_density_2d, save_loss_curves, save_samples_2d, save_warping_2d
 from tfnf.cli.step_history import StepHistory
+from tfnf.files import backed_up_epochs, is_backup_folder, make_backup_folder, remove_backup_folder, write_file
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
 
 VECTOR_ONLY_FLOWS = {"nsf": "num_couplings", "maf": "num_layers", "iaf": "num_layers"}
@@ -130,6 +131,49 @@ def write_pictures(model, source, out, temperatures, seed):
     return ["samples.png", "interpolation.png"]
 
 
+def _write_json(path, value):
+    with open(path, "w") as handle:
+        json.dump(value, handle, indent=2, default=str)
+
+
+def prepare_backup(backup_dir, args):
+    """The training backup folder of the run, ready for `BackupAndRestore` (see `tfnf.files.training_backups`).
+
+    A backup of an interrupted run is resumed with `--resume`, discarded with
+    `--restart`, and otherwise refused (never silently deleted); a folder
+    tfnf did not make is never used nor deleted.
+    """
+    if args.resume and getattr(args, "restart", False):
+        raise CommandLineError("--resume and --restart exclude each other: continue the backed-up run or start over")
+    if os.path.lexists(backup_dir) and not is_backup_folder(backup_dir):
+        raise CommandLineError(
+            f"refusing to use {backup_dir} for the training backup: it exists and tfnf did not make it "
+            "(a link, a file, or a folder without tfnf-backup.json); move it away or choose another --out"
+        )
+    if os.path.lexists(backup_dir):
+        if getattr(args, "restart", False):
+            remove_backup_folder(backup_dir)
+        elif not args.resume:
+            done = backed_up_epochs(backup_dir)
+            raise CommandLineError(
+                f"{backup_dir} holds the backup of an interrupted run"
+                f"{f' ({done} epoch' + ('s' if done != 1 else '') + ' done)' if done is not None else ''}; "
+                "pass --resume to continue it, or --restart to delete it and start over"
+            )
+    if not os.path.lexists(backup_dir):
+        make_backup_folder(backup_dir)
+    return backup_dir
+
+
+def resume_command(args):
+    """The command that continues this run: the one given (`args.command_line`) with `--resume`."""
+    given = getattr(args, "command_line", None)
+    if given is None:
+        return "the same tfnf train command with --resume"
+    words = [word for word in given if word != "--restart"]
+    return shlex.join(["tfnf", *words, *([] if "--resume" in words else ["--resume"])])
+
+
 def run(args):
     """Train, evaluate, draw and export; returns the metrics dict."""
     check_arguments(args)
@@ -152,12 +196,10 @@ def run(args):
 
     out = args.out
     os.makedirs(out, exist_ok=True)
-    backup_dir = os.path.join(out, "backup")
-    if not args.resume and os.path.exists(backup_dir):
-        shutil.rmtree(backup_dir)
+    backup_dir = prepare_backup(os.path.join(out, "backup"), args)
     best_path = os.path.join(out, "model.keras")
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True, delete_checkpoint=False),
         keras.callbacks.EarlyStopping(
             monitor="val_bits_per_dim", mode="min", patience=args.patience, restore_best_weights=True
         ),
@@ -174,10 +216,15 @@ def run(args):
             f"the time budget of {budget:g} s, even if epochs remain (--time-budget, --epochs)"
         )
     start = time.perf_counter()
-    history = model.fit(
-        source.train, validation_data=validation, epochs=epochs, callbacks=callbacks,
-        verbose=0 if args.quiet else 2, **fit_kwargs
-    )
+    try:
+        history = model.fit(
+            source.train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+            verbose=0 if args.quiet else 2, **fit_kwargs
+        )
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"the finished epochs are backed up in {backup_dir}\ncontinue with: {resume_command(args)}"
+        ) from None
     train_seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", []))
     stopped_by_budget = time_budget.stopped_epoch is not None and time_budget.stopped_epoch < epochs
@@ -219,9 +266,8 @@ def run(args):
         "pictures": pictures,
         "versions": _versions(),
     }
-    with open(os.path.join(out, "metrics.json"), "w") as handle:
-        json.dump(metrics, handle, indent=2, default=str)
-    shutil.rmtree(backup_dir, ignore_errors=True)
+    write_file(os.path.join(out, "metrics.json"), lambda temporary: _write_json(temporary, metrics))
+    remove_backup_folder(backup_dir)  # the run is complete: its model, export and metrics are written
     print(
         f"test NLL {test['nll']:.3f} nats, {test['bits_per_dim']:.4f} bits/dim; "
         f"{metrics['parameters']} parameters; {train_seconds:.0f} s; wrote {out}"

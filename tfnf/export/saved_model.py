@@ -28,14 +28,16 @@ Every signature checks its inputs with TensorFlow assertions, so a client gets
 an `INVALID_ARGUMENT` error naming the problem instead of NaNs: an empty batch,
 NaN/Inf in `x` or `z`, pixels outside `[0, num_bins)`, `num_samples <= 0`, a
 negative or non-finite `temperature`, labels outside `[0, num_classes)`,
-non-finite context vectors, a condition whose length is not the batch's.
+non-finite context vectors, a condition whose length is not the batch's, and
+more samples than one call may return (4 GiB, as `FlowModel.sample`).
 """
 
 import json
 
 import tensorflow as tf
 
-from tfnf.export.export_target import write_atomically
+from tfnf.keras.sampling_arguments import MAX_SAMPLE_BYTES, max_samples
+from tfnf.files import write_atomically
 
 METADATA_FILE = "tfnf.json"
 SIGNATURES = ("serving_default", "log_prob", "sample", "sample_seeded", "encode", "decode")
@@ -51,6 +53,7 @@ class FlowExport(tf.Module):
     def __init__(self, model):
         super().__init__(name="tfnf_flow")
         self.data_flow = model.data_flow
+        self.max_samples = max_samples(model.event_shape, model.flow_dtype)  # a constant of the graph
         self.seed_generator = tf.random.Generator.from_seed(0)
         event = [None, *model.event_shape]
         condition_spec = model.condition_spec
@@ -108,14 +111,22 @@ class FlowExport(tf.Module):
                      tf.reduce_min(value), tf.reduce_max(value)],
                 ))
             batch = tf.shape(value)[0]
+        cap = f"at most {self.max_samples} ({MAX_SAMPLE_BYTES // 2**30} GiB of samples per call, as FlowModel.sample)"
         if "num_samples" in inputs:
-            assertions.append(_assert(inputs["num_samples"] > 0, ["num_samples must be positive, got", inputs["num_samples"]]))
+            n = inputs["num_samples"]
+            assertions.append(_assert(n > 0, ["num_samples must be positive, got", n]))
+            assertions.append(_assert(n <= self.max_samples, [f"num_samples must be {cap}; draw them in several calls, got", n]))
         if "temperature" in inputs:
             t = inputs["temperature"]
             assertions.append(_assert(tf.logical_and(t >= 0.0, tf.math.is_finite(t)), ["temperature must be finite and >= 0, got", t]))
         if "condition" in inputs:
             condition, spec = inputs["condition"], flow.condition_spec
             assertions.append(_assert(tf.shape(condition)[0] > 0, ["condition is empty; pass at least one"]))
+            if "x" not in inputs and "z" not in inputs:  # sampling: one sample per condition
+                assertions.append(_assert(
+                    tf.shape(condition)[0] <= self.max_samples,
+                    [f"condition (one sample each) must have {cap} entries, got", tf.shape(condition)[0]],
+                ))
             if "num_classes" in spec:
                 classes = spec["num_classes"]
                 assertions.append(_assert(
@@ -193,7 +204,7 @@ def export_saved_model(model, filepath, overwrite=False, verbose=None, options=N
     For TF Serving, point `filepath` at `<base>/<name>/<version>` (e.g.
     `saved_models/digits_glow/1`). The SavedModel is written to a staging
     folder beside the target and renamed into place, so an interrupted export
-    never leaves a half-written model; see `export_target.write_atomically`
+    never leaves a half-written model; see `tfnf.files.write_atomically`
     for what may be replaced (a previous export, or anything with
     `overwrite=True`, never the working directory or a parent of it).
 

@@ -27,6 +27,7 @@ from tfnf.bijectors import ActNorm, DiagonalScale, FactorOut, Logit, Squeeze, co
 from tfnf.flows.bases import ClassConditionalGaussian
 from tfnf.flows.condition import encode_context
 from tfnf.flows.data_bijector import data_bijector
+from tfnf.rules.integers import seed_pair
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -294,10 +295,12 @@ class DataFlow(tf.Module):
         """`n` latents `[n, *event]` from the flow's own base at `temperature` (see the class docstring):
         a number, or one per level of a multi-scale flow.
 
-        `seed`: None (stateful draw), or an int or a `[2]` int tensor for a
-        reproducible, stateless draw."""
-        if seed is not None:
-            seed = tf.constant([seed, 0], tf.int32) if isinstance(seed, int) else tf.cast(seed, tf.int32)
+        `seed`: None (stateful draw), or an int in `[0, 2**32)` (see `tfnf.rules.integers.seed_pair`)
+        or a `[2]` int tensor for a reproducible, stateless draw."""
+        if isinstance(seed, (int, np.integer)):
+            seed = tf.constant(seed_pair(seed), tf.int32)
+        elif seed is not None:
+            seed = tf.cast(seed, tf.int32)
         temperature = self.temperature_tensor(temperature)
         z = self.base.sample(n, seed=seed)
         if self.gaussian_base:
@@ -325,7 +328,9 @@ class DataFlow(tf.Module):
     def interpolate(self, x_a, x_b, steps, condition=None, method="linear"):
         """Decode `steps` evenly spaced points on a latent path from `x_a` to `x_b`.
 
-        `x_a, x_b: [..., *event]` -> `[..., steps, *event]`; `condition` as in
+        `x_a, x_b: [..., *event]` -> `[..., steps, *event]`; `steps` an int or
+        an int32 scalar tensor (in a `tf.function`, one trace serves every
+        number of steps; under XLA it is compiled per value); `condition` as in
         `encode`, one per pair (the same at both ends). `method`: `"linear"`
         (the segment) or `"slerp"` (spherical: the great-circle arc between the
         two latents, `sin((1-t) w)/sin(w) z_a + sin(t w)/sin(w) z_b` with `w`
@@ -336,7 +341,8 @@ class DataFlow(tf.Module):
             raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}")
         z_a, z_b = self.encode(x_a, condition), self.encode(x_b, condition)
         event_rank = len(self.event_shape)
-        t = tf.reshape(tf.linspace(tf.constant(0.0, self.dtype), 1.0, int(steps)), [-1] + [1] * event_rank)
+        t = tf.linspace(tf.constant(0.0, self.dtype), tf.constant(1.0, self.dtype), steps)
+        t = tf.reshape(t, [-1] + [1] * event_rank)
         z_a, z_b = z_a[..., None, *([slice(None)] * event_rank)], z_b[..., None, *([slice(None)] * event_rank)]
         z = slerp(z_a, z_b, t, event_rank) if method == "slerp" else z_a * (1.0 - t) + z_b * t
         if condition is not None:

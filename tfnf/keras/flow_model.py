@@ -7,7 +7,6 @@ initialisation in `ActNormInitialization`, the checks of what users hand it
 in `InputChecks`, the flow's plain `tf.Variable`s in `AdoptedVariables`.
 """
 
-import math
 import os
 
 import keras
@@ -25,9 +24,11 @@ from tfnf.keras.graph_warm_up import traced_on_this_thread
 from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
 from tfnf.keras.jit_compile_choice import JitCompileChoice
 from tfnf.keras.input_checks import (
-    INPUT_CHECK_TAG, UNEXPECTED_Y, UNWEIGHTED, InputChecks, batch_shape_text, input_errors_as_value_errors,
+    UNWEIGHTED, InputChecks, check_num_bins, input_errors_as_value_errors,
 )
+from tfnf.keras.sampling_arguments import check_count, check_steps, check_temperature, refuse_nonfinite, sample_seed
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
+from tfnf.rules.integers import check_integer, check_seed
 
 tfd = tfp.distributions
 
@@ -143,16 +144,15 @@ class FlowModel(keras.Model):
         # under a mixed-precision policy; the flow's networks follow the policy (network_dtype_policy)
         kwargs.setdefault("dtype", tf.as_dtype(flow.dtype).name)
         super().__init__(**kwargs)
-        if num_bins is not None and (isinstance(num_bins, bool) or int(num_bins) != num_bins or not 2 <= num_bins <= 2**16):
-            raise ValueError(f"num_bins must be an integer in [2, 65536] or None, got {num_bins!r}")
+        num_bins = check_num_bins(num_bins)
+        seed = None if seed is None else check_seed(seed)
         if not (isinstance(dequantization, str) and dequantization in DEQUANTIZATIONS):
             raise ValueError(f"dequantization must be one of {DEQUANTIZATIONS}, got {dequantization!r}")
         if dequantization == "variational" and num_bins is None:
             raise ValueError("dequantization='variational' needs discrete data: set num_bins (got num_bins=None)")
-        num_bins = None if num_bins is None else int(num_bins)
         self.flow_description = flow_config(flow)
         self.preprocessing = resolve_preprocessing(preprocessing, (self.flow_description or {}).get("preprocessing"), num_bins)
-        self.init_batch_size = int(init_batch_size)
+        self.init_batch_size = check_integer(init_batch_size, "init_batch_size", 1)
         self.logit_alpha = float(logit_alpha)
         self.dequantization = dequantization
         self.dequantizer = None
@@ -303,42 +303,6 @@ class FlowModel(keras.Model):
         return cls(**config)
 
     # --- training --------------------------------------------------------------------------------
-    def _unpack(self, data):
-        """`(x, condition)` from a step's data: `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
-        Conditional models need the condition; unconditional ones refuse one (whatever the input)."""
-        if isinstance(data, (tuple, list)) and len(data) > 2 and data[2] is not None:
-            raise ValueError(UNWEIGHTED)
-        x, condition = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) else (data, None)
-        x = self._checked_event_shape(x)
-        if not self.conditional:
-            if condition is not None:  # a generator's (x, y): the checks before training cannot see it
-                raise ValueError(UNEXPECTED_Y)
-            return x, None
-        if condition is None:
-            raise ValueError(
-                f"this FlowModel is conditional ({self.input_checks.describe_context()}) but got no condition; "
-                "train on (x, condition) pairs: fit(x, y) or a dataset of (x, y)"
-            )
-        return x, condition
-
-    def _checked_event_shape(self, x):
-        """A generator's batches reach the step unchecked: their event shape is checked as the step
-        traces, or (dimensions unknown until run time) by an assertion that fit reports as `ValueError`."""
-        shape = tf.TensorShape(x.shape)
-        message = f"x must have shape {batch_shape_text(self.event_shape)}, got batches of shape"
-        if shape.rank is None:
-            return x
-        if shape.rank != len(self.event_shape) + 1 or not shape[1:].is_compatible_with(self.event_shape):
-            raise ValueError(f"{message} {shape.as_list()}")
-        if shape[1:].is_fully_defined():
-            return x
-        check = tf.debugging.Assert(
-            tf.reduce_all(tf.equal(tf.shape(x)[1:], self.event_shape)), [INPUT_CHECK_TAG + message, tf.shape(x)],
-            summarize=8,
-        )
-        with tf.control_dependencies([check]):
-            return tf.identity(x)
-
     def call(self, x, training=False, condition=None):
         """`log_prob(x)`, `x: [batch, *event_shape]` -> `[batch]`; when training, one draw of the
         dequantised objective (`DataFlow.dequantized_log_prob`)."""
@@ -357,7 +321,7 @@ class FlowModel(keras.Model):
         return self.data_flow.dequantized_log_prob(x, condition, noise=noise)
 
     def train_step(self, data):
-        x, condition = self._unpack(data)
+        x, condition = self.input_checks.step_data(data)
         with tf.GradientTape() as tape:
             loss = -tf.reduce_mean(self(x, training=True, condition=condition))
             scaled_loss = self.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
@@ -373,7 +337,7 @@ class FlowModel(keras.Model):
         return step_logs({m.name: m.result() for m in self.metrics})
 
     def test_step(self, data):
-        x, condition = self._unpack(data)
+        x, condition = self.input_checks.step_data(data)
         log_prob = self._dequantized_objective(x, condition)  # outside Keras' training context: no dropout
         loss = -tf.reduce_mean(log_prob)
         batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
@@ -382,17 +346,19 @@ class FlowModel(keras.Model):
         return step_logs({m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)})
 
     def predict_step(self, data):
-        x, condition = self._unpack(data)
+        x, condition = self.input_checks.step_data(data)
         return self(x, training=False, condition=condition)
 
     def fit(self, x=None, y=None, **kwargs):
         """`keras.Model.fit`, after validating the data and, if no ActNorm has seen data yet,
         initialising them from the first `init_batch_size` examples.
 
+        `x`: arrays (a conditional model's conditions as `y`, or `fit((x, y))`), a
+        `tf.data.Dataset`, or a Python generator of `x` / `(x,)` / `(x, y)` batches.
         Bad data raise `TypeError`/`ValueError` naming the problem: arrays before
         training, a dataset's element spec before training and its values as
-        batches are read. Non-finite training batches are skipped and counted
-        (see `max_consecutive_skips`).
+        batches are read, a generator's batches as they are yielded. Non-finite
+        training batches are skipped and counted (see `max_consecutive_skips`).
 
         Shuffled in-memory arrays train in full batches only: an epoch is
         `ceil(N / batch_size)` batches, a shuffled pass completed by randomly
@@ -402,7 +368,7 @@ class FlowModel(keras.Model):
         if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
             raise ValueError(UNWEIGHTED)
         with input_errors_as_value_errors():
-            x, y = self.input_checks.training_data(x, y, "x", check_finite=False)
+            x, y = self.input_checks.training_data(x, y, "x", check_finite=False, caller="fit")
             if kwargs.get("validation_data") is not None:
                 kwargs["validation_data"] = self.input_checks.validation_data(kwargs["validation_data"])
             callbacks = list(kwargs.pop("callbacks", None) or [])
@@ -447,23 +413,23 @@ class FlowModel(keras.Model):
     def evaluate(self, x=None, y=None, **kwargs):
         """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included)."""
         with input_errors_as_value_errors():
-            x, y = self.input_checks.training_data(x, y, "x")
+            x, y = self.input_checks.training_data(x, y, "x", caller="evaluate")
             return super().evaluate(x, y, **kwargs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """`keras.Model.train_on_batch`, after checking the batch as `fit` checks arrays and,
         if no ActNorm has seen data yet, initialising them from it."""
         with input_errors_as_value_errors():
-            checked, condition = self.input_checks.training_data(x, y, "x", check_finite=False)
+            x, y = self.input_checks.training_data(x, y, "x", check_finite=False, caller="train_on_batch")
             if self.needs_initialization:
-                self.initialize(checked, condition)
+                self.initialize(x, y)
             self._build_optimizer()
         return super().train_on_batch(x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """`keras.Model.test_on_batch`, after checking the batch as `evaluate` does."""
         with input_errors_as_value_errors():
-            self.input_checks.training_data(x, y, "x")
+            x, y = self.input_checks.training_data(x, y, "x", caller="test_on_batch")
         return super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=return_dict)
 
     # --- ActNorm data-dependent initialisation -------------------------------------------------
@@ -537,13 +503,17 @@ class FlowModel(keras.Model):
         """`n` samples `[n, *event_shape]` in data units, drawn from the flow's own base.
 
         Args:
-          n: number of samples, in `[1, 2**31)`.
+          n: number of samples, in `[1, 2**31)`, at most 4 GiB of them.
           temperature: for a Gaussian base, the scale of its standardised noise
             (1: the model; 0: the decoded mean); other bases take 1 only. A
             multi-scale flow (glow, image realnvp) also takes one value per
             level, a list / tuple of `data_flow.num_levels` values (level 0 is
             the part factored out first, the finest scale).
-          seed: int (or pair of ints) for reproducible samples; None: random.
+          seed: an int in `[0, 2**32)` (or a pair of int32) for reproducible
+            samples; None: random.
+
+        Numbers may also be NumPy scalars, 0-d arrays or tensors. Samples holding
+        NaN or Inf (a diverged model) are a `ValueError` naming the broken weights.
           quantized: with `num_bins`, integer pixels in `[0, num_bins)` (float dtype).
           condition: a conditional model's condition for each sample (labels
             `[n]` / vectors `[n, k]`), or one label / vector for all `n`.
@@ -551,37 +521,25 @@ class FlowModel(keras.Model):
         if _in_graph(n, temperature, seed, condition):
             x = self.data_flow.sample(n, temperature, seed, condition)
             return self.data_flow.quantize(x) if quantized else x
-        non_gaussian_base = None if self.data_flow.gaussian_base else self.data_flow.base
-        if isinstance(temperature, (list, tuple)) or (isinstance(temperature, np.ndarray) and temperature.ndim == 1):
-            if len(temperature) != self.data_flow.num_levels:  # one per level
-                raise ValueError(
-                    f"temperature as a sequence has one value per level: this flow has {self.data_flow.num_levels} "
-                    f"level(s), got {len(temperature)} values"
-                )
-            for value in temperature:
-                self.input_checks.sampling(n, value.item() if isinstance(value, np.generic) else value, non_gaussian_base)
-            temperature = [float(value) for value in temperature]
-        else:
-            self.input_checks.sampling(n, temperature, non_gaussian_base)
-        if seed is None:
-            seed = np.random.randint(0, 2**31 - 1)
-        seed = tf.constant([int(seed), 0] if np.ndim(seed) == 0 else seed, tf.int32)
-        condition = self.input_checks.condition(condition, int(n))
+        n = check_count(n, self.event_shape, self.flow_dtype)
+        temperature, seed = check_temperature(temperature, self.data_flow), sample_seed(seed)
+        condition = self.input_checks.condition(condition, n)
         condition = None if condition is None else tf.constant(condition)
         # The latent is drawn outside XLA (in a graph: eager TFP costs milliseconds), so a seed gives
         # the same samples whatever `jit_compile` is; it is decoded in chunks, so a large `n` never
         # holds every conditioner activation at once.
         # never XLA; one trace per temperature shape (a number, or one per level)
         latent_sample = self._compiled(self.data_flow.latent_sample, jit_compile=False, reduce_retracing=False)
-        z = latent_sample(tf.constant(int(n), tf.int32), tf.constant(temperature, self.flow_dtype), seed)
+        z = latent_sample(tf.constant(n, tf.int32), tf.constant(temperature, self.flow_dtype), seed)
         decode = self._compiled(self.data_flow.decode)
-        if int(n) <= SAMPLE_CHUNK:
+        if n <= SAMPLE_CHUNK:
             x = decode(z, condition)
         else:
             x = tf.concat([
                 decode(z[i : i + SAMPLE_CHUNK], None if condition is None else condition[i : i + SAMPLE_CHUNK])
-                for i in range(0, int(n), SAMPLE_CHUNK)
+                for i in range(0, n, SAMPLE_CHUNK)
             ], axis=0)
+        refuse_nonfinite(x, self.data_flow)  # a diverged model's NaN samples are an error, as its save is
         return self.data_flow.quantize(x) if quantized else x
 
     def interpolate(self, x_a, x_b, steps=8, condition=None, method="linear"):
@@ -595,23 +553,45 @@ class FlowModel(keras.Model):
         if not (isinstance(method, str) and method in ("linear", "slerp")):
             raise ValueError(f'method must be "linear" or "slerp", got {method!r}')
         single = np.ndim(x_a) == len(self.event_shape)
-        x_a, x_b = self.input_checks.endpoints(x_a, x_b, steps)
+        x_a, x_b = self.input_checks.endpoints(x_a, x_b)
+        steps = check_steps(steps, len(x_a), self.event_shape, self.flow_dtype)
         condition = self.input_checks.condition(condition, len(x_a))
-        args = [tf.constant(x_a, self.flow_dtype), tf.constant(x_b, self.flow_dtype), int(steps)]
+        # steps as a tensor: one trace serves every number of steps
+        args = [tf.constant(x_a, self.flow_dtype), tf.constant(x_b, self.flow_dtype), tf.constant(steps, tf.int32)]
         args.append(None if condition is None else tf.constant(condition))
         path = self._compiled(self.data_flow.interpolate)(*args, method=method)
         return path[0] if single else path
 
     # --- saving and export -------------------------------------------------------------------
-    def save(self, filepath, *args, **kwargs):
-        """`keras.Model.save`, refusing a model whose weights or probe density are not finite."""
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """`keras.Model.save`, refusing a model whose weights or probe density are not finite.
+
+        A `.keras` (or `.h5`) file is written beside `filepath` and renamed onto
+        it (`tfnf.files.write_file`), so a save that fails (a config that cannot
+        be serialised, a full disk) or is killed leaves the previous file as it
+        was. A symbolic link at `filepath` is refused (a `FileExistsError`):
+        save to the file it points to, or to a new one. `overwrite=False` asks
+        before replacing a file, as Keras does.
+        """
         broken = self.data_flow.nonfinite_parts()
         if broken:
             raise ValueError(
                 f"refusing to save {filepath!s}: NaN or Inf in {', '.join(broken[:5])} "
                 "(did training diverge?); restore finite weights first"
             )
-        return super().save(filepath, *args, **kwargs)
+        keras_save = super().save
+        name = os.fspath(filepath) if isinstance(filepath, (str, os.PathLike)) else None
+        if not isinstance(name, str) or zipped is False or name.startswith("hf://") or not name.endswith((".keras", ".h5", ".hdf5")):
+            return keras_save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)  # Keras' own errors and formats
+        from tfnf.files import write_file  # files sit beside the model, imported on first save
+
+        if not overwrite and tf.io.gfile.exists(name):
+            from keras.src.utils.io_utils import ask_to_proceed_with_overwrite
+
+            if not ask_to_proceed_with_overwrite(name):
+                return None
+        write_file(name, lambda temporary: keras_save(temporary, overwrite=True, zipped=zipped, **kwargs))
+        return None
 
 
     def export(self, filepath, format="tf_saved_model", overwrite=False, **kwargs):

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from tfnf.files import save_figure
+
 
 def image_grid(images, num_bins=None, columns=None, padding=1):
     """Tile `images: [N, H, W, C]` (C = 1 or 3) into one `[rows*H', cols*W', C]` array in [0, 1].
@@ -51,6 +53,6 @@ def save_image_grids(path, grids, titles=None):
         if title:
             ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path

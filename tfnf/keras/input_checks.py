@@ -1,4 +1,7 @@
-"""Validation of data handed to a `FlowModel`: shape, dtype, NaN, range, empty batches."""
+"""Validation of data handed to a `FlowModel`: shape, dtype, NaN, range, empty batches.
+
+Arrays are checked here; datasets in `dataset_checks`, Python generators in `generator_checks`.
+"""
 
 import contextlib
 import math
@@ -8,9 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfnf.flows.condition import check_condition
+from tfnf.keras.dataset_checks import (  # noqa: F401 (INPUT_CHECK_TAG: imported from here too)
+    INPUT_CHECK_TAG, check_condition_dataset, check_dataset, with_condition_checks, with_value_checks,
+)
+from tfnf.rules.integers import check_integer
 
-MAX_SAMPLES = 2**31 - 1
-MAX_SAMPLE_BYTES = 2**32  # what one `sample` call may return: 4 GiB
+MAX_NUM_BINS = 2**16
 
 UNWEIGHTED = (
     "FlowModel maximises the likelihood of every example equally and takes no sample_weight or "
@@ -33,13 +39,34 @@ def is_batch_of(shape, event_shape):
     return len(shape) == len(event_shape) + 1 and tuple(shape[1:]) == tuple(event_shape)
 
 
-def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
+def check_num_bins(num_bins):
+    """`FlowModel`'s `num_bins` as an int in `[2, 65536]`, or None. An integral float (`17.0`) is taken;
+    other floats (`2.5`, `inf`, `nan`) are a `ValueError`, non-numbers (`[17]`, `"17"`, `True`) a `TypeError`."""
+    if num_bins is None:
+        return None
+    expected = f"num_bins must be an integer in [2, {MAX_NUM_BINS}] or None, got {num_bins!r}"
+    if isinstance(num_bins, (float, np.floating)):
+        if not (math.isfinite(num_bins) and float(num_bins).is_integer()):
+            raise ValueError(expected)
+        num_bins = int(num_bins)
+    try:
+        value = check_integer(num_bins, "num_bins")
+    except TypeError:
+        raise TypeError(f"{expected} ({type(num_bins).__name__})") from None
+    if not 2 <= value <= MAX_NUM_BINS:
+        raise ValueError(expected)
+    return value
+
+
+def check_data(x, event_shape, num_bins=None, name="x", dtype="float32", check_finite=True):
     """Check a concrete batch `x: [batch, *event_shape]` and return it as a NumPy array.
 
     Raises `TypeError` for non-numeric data, `ValueError` for a wrong shape, an
     empty batch, values that are NaN/Inf or not finite once converted to the
     model's `dtype` (float64 `1e300` for a float32 model), or (with `num_bins`)
     pixels outside `[0, num_bins)`, compared exactly whatever the integer dtype.
+    With `check_finite=False` NaN/Inf pass (training skips such a batch) and the
+    pixel range is checked on the finite values.
     """
     if isinstance(x, (tf.Tensor, tf.Variable)):
         x = x.numpy()
@@ -51,18 +78,23 @@ def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
         raise ValueError(f"{name} must have shape {batch_shape_text(event_shape)}, got {list(array.shape)}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (shape {list(array.shape)}); pass at least one example")
+    values = array
     if np.issubdtype(array.dtype, np.floating):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} contains NaN or Inf values ({int(np.sum(~np.isfinite(array)))} of {array.size})")
-        with np.errstate(over="ignore"):
-            converted = array.astype(tf.as_dtype(dtype).as_numpy_dtype)
-        if not np.all(np.isfinite(converted)):
-            raise ValueError(
-                f"{name} contains values beyond the range of the model's dtype {tf.as_dtype(dtype).name} "
-                f"({int(np.sum(~np.isfinite(converted)))} of {array.size}, largest magnitude {np.max(np.abs(array)):g})"
-            )
-    if num_bins is not None and array.size:
-        low, high = array.min(), array.max()
+        finite = np.isfinite(array)
+        if not check_finite:
+            values = array[finite]
+        elif not np.all(finite):
+            raise ValueError(f"{name} contains NaN or Inf values ({int(np.sum(~finite))} of {array.size})")
+        else:
+            with np.errstate(over="ignore"):
+                converted = array.astype(tf.as_dtype(dtype).as_numpy_dtype)
+            if not np.all(np.isfinite(converted)):
+                raise ValueError(
+                    f"{name} contains values beyond the range of the model's dtype {tf.as_dtype(dtype).name} "
+                    f"({int(np.sum(~np.isfinite(converted)))} of {array.size}, largest magnitude {np.max(np.abs(array)):g})"
+                )
+    if num_bins is not None and values.size:
+        low, high = values.min(), values.max()
         if int(np.floor(low)) < 0 or float(high) >= num_bins:
             raise ValueError(
                 f"{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
@@ -71,166 +103,25 @@ def check_data(x, event_shape, num_bins=None, name="x", dtype="float32"):
     return array
 
 
-def check_dataset(dataset, event_shape, name="dataset"):
-    """Check a `tf.data.Dataset` of batches `[batch, *event_shape]` (or of tuples whose
-    first item is one) from its element spec alone, without reading it.
-
-    Raises `TypeError` for non-numeric or dict elements, `ValueError` for a wrong
-    shape, unbatched elements, or a dataset known to be empty.
-    """
-    spec = dataset.element_spec
-    if isinstance(spec, (tuple, list)) and spec:
-        spec = spec[0]
-    if not isinstance(spec, tf.TensorSpec):
-        raise TypeError(f"{name} must yield tensors (or tuples whose first item is one), got elements {spec}")
-    if not (spec.dtype.is_floating or spec.dtype.is_integer) or spec.dtype.is_complex:
-        raise TypeError(f"{name} must hold real numbers, got dtype {spec.dtype.name}")
-    event_shape = tuple(event_shape)
-    expected = tf.TensorShape([None, *event_shape])
-    if spec.shape.rank == len(event_shape) and spec.shape.is_compatible_with(event_shape):
-        raise ValueError(
-            f"{name} must yield batches of shape [batch, {', '.join(map(str, event_shape))}], got single "
-            f"examples of shape {spec.shape.as_list()}; call .batch(batch_size) on it"
-        )
-    if not spec.shape.is_compatible_with(expected):
-        raise ValueError(
-            f"{name} must yield batches of shape [batch, {', '.join(map(str, event_shape))}], got {spec.shape.as_list()}"
-        )
-    if int(dataset.cardinality()) == 0:
-        raise ValueError(f"{name} is empty")
-
-
-INPUT_CHECK_TAG = "tfnf input check: "
-
-
-def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset", dtype="float32"):
-    """`dataset` with run-time assertions on every batch, evaluated in the input pipeline
-    (so they cost the train step nothing and hold under `jit_compile=True` too).
-
-    With `num_bins`, values must lie in `[0, num_bins)`; with `check_finite`, be finite.
-    A failing batch raises `ValueError` from `fit`/`evaluate` (see `input_errors_as_value_errors`).
-    """
-
-    def check(x):
-        assertions = []
-        if num_bins is not None:
-            # compared in a dtype that holds num_bins (256 does not fit uint8)
-            wide = tf.cast(x, tf.float64 if x.dtype.is_floating else tf.int64)
-            outside = tf.logical_or(wide < 0, wide >= num_bins)
-            if x.dtype.is_floating:  # NaN/Inf are the finiteness check's (or the train step's) business
-                outside = tf.logical_and(outside, tf.math.is_finite(x))
-            outside = tf.reduce_any(outside)
-            assertions.append(
-                tf.debugging.Assert(
-                    tf.logical_not(outside),
-                    [f"{INPUT_CHECK_TAG}{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
-                     "got values in", tf.reduce_min(x), tf.reduce_max(x)],
-                )
-            )
-        if check_finite and x.dtype.is_floating:
-            # finite in the model's dtype too: float64 1e300 overflows a float32 model
-            finite = tf.logical_and(tf.math.is_finite(x), tf.math.is_finite(tf.cast(x, dtype)))
-            bad = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int64))
-            assertions.append(
-                tf.debugging.Assert(tf.equal(bad, 0), [
-                    f"{INPUT_CHECK_TAG}{name} contains NaN or Inf values (in the model dtype {tf.as_dtype(dtype).name}):",
-                    bad,
-                ])
-            )
-        with tf.control_dependencies(assertions):
-            return tf.identity(x)
-
-    def check_element(*element):
-        if len(element) == 1:
-            return check(element[0])
-        return (check(element[0]), *element[1:])
-
-    return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)  # deterministic order is kept
-
-
-def check_condition_dataset(dataset, context, name="dataset"):
-    """Check that a conditional model's dataset yields `(x, condition)` pairs whose
-    condition fits `context` (`{"num_classes": K}`: integer labels `[batch]`;
-    `{"context_shape": [k]}`: vectors `[batch, k]`), from the element spec alone."""
-    spec = dataset.element_spec
-    if not (isinstance(spec, (tuple, list)) and len(spec) >= 2 and isinstance(spec[1], tf.TensorSpec)):
-        raise ValueError(
-            f"{name} must yield (x, condition) pairs for a conditional model, got elements {spec}"
-        )
-    condition = spec[1]
-    if "num_classes" in context:
-        if not condition.dtype.is_integer:
-            raise TypeError(f"{name}'s condition must be integer class labels, got dtype {condition.dtype.name}")
-        expected = tf.TensorShape([None])
-        described = "[batch]"
-    else:
-        if not (condition.dtype.is_floating or condition.dtype.is_integer) or condition.dtype.is_complex:
-            raise TypeError(f"{name}'s condition must hold real numbers, got dtype {condition.dtype.name}")
-        shape = list(context["context_shape"])
-        expected = tf.TensorShape([None, *shape])
-        described = f"[batch, {', '.join(map(str, shape))}]"
-        if len(shape) == 3 and condition.shape.is_compatible_with([None, int(np.prod(shape))]):
-            expected = condition.shape  # an image context already flattened, as `fit` flattens arrays
-    if not condition.shape.is_compatible_with(expected):
-        raise ValueError(f"{name}'s condition must have shape {described}, got {condition.shape.as_list()}")
-
-
-def with_condition_checks(dataset, context, name="dataset"):
-    """`dataset` of `(x, condition, ...)` with run-time checks on the condition, in the
-    input pipeline: labels in `[0, num_classes)`, or finite vectors. A failing batch
-    raises `ValueError` from `fit`/`evaluate`, as `with_value_checks` does."""
-
-    def check(y):
-        if "num_classes" in context:
-            classes = context["num_classes"]
-            outside = tf.reduce_any(tf.logical_or(y < 0, y >= classes))
-            message = [f"{INPUT_CHECK_TAG}{name}'s condition must hold class labels in [0, {classes}) "
-                       f"for num_classes={classes}, got values in", tf.reduce_min(y), tf.reduce_max(y)]
-            assertion = tf.debugging.Assert(tf.logical_not(outside), message)
-        elif y.dtype.is_floating:
-            assertion = tf.debugging.Assert(
-                tf.reduce_all(tf.math.is_finite(y)), [f"{INPUT_CHECK_TAG}{name}'s condition contains NaN or Inf values"]
-            )
-        else:
-            return y
-        with tf.control_dependencies([assertion]):
-            return tf.identity(y)
-
-    def check_element(x, y, *rest):
-        return (x, check(y), *rest)
-
-    return dataset.map(check_element, num_parallel_calls=tf.data.AUTOTUNE)
-
-
-def with_shape_checks(generator, event_shape, name="x"):
-    """A Python generator's elements (`x`, `(x,)` or `(x, y)`), each checked for `x`'s event shape
-    as it is yielded: inside a compiled step a shape known only at run time could be checked by an
-    assertion, which XLA drops. A wrong shape raises a `ValueError` tagged for
-    `input_errors_as_value_errors` (Keras may read the generator inside `tf.data`)."""
-    for element in generator:
-        x = element[0] if isinstance(element, (tuple, list)) and element else element
-        shape = np.shape(x)
-        if not is_batch_of(shape, event_shape):
-            raise ValueError(
-                f"{INPUT_CHECK_TAG}{name} must have shape {batch_shape_text(event_shape)}, got batches of shape {list(shape)}"
-            )
-        yield element
-
-
 @contextlib.contextmanager
 def input_errors_as_value_errors():
-    """Re-raise a failed `with_value_checks` assertion (or `with_shape_checks` error read inside
-    `tf.data`) as a one-paragraph `ValueError`."""
+    """Re-raise a failed `with_value_checks` assertion, or a `checked_generator` error (read inside
+    `tf.data` or not), as a one-paragraph `ValueError` (a generator's `TypeError` stays one)."""
     try:
         yield
     except tf.errors.InvalidArgumentError as error:
         message = error.message
         if INPUT_CHECK_TAG not in message:
             raise
-        detail = message.split(INPUT_CHECK_TAG, 1)[1].splitlines()[0]
-        if "] [" in detail:  # an assertion's "message] [data]"; a generator's check raised plain text
+        before, detail = message.split(INPUT_CHECK_TAG, 1)
+        detail = detail.splitlines()[0]
+        if "assertion failed" in before:  # an assertion's "message] [data]"; a generator's check raised plain text
             detail = detail.replace("] [", " ").rstrip("]")
-        raise ValueError(detail) from None
+        raise (TypeError if before.endswith("TypeError: ") else ValueError)(detail) from None
+    except (TypeError, ValueError) as error:
+        if not str(error).startswith(INPUT_CHECK_TAG):
+            raise
+        raise type(error)(str(error)[len(INPUT_CHECK_TAG):]) from None
 
 
 class InputChecks:
@@ -256,9 +147,10 @@ class InputChecks:
         kind = "context images" if len(shape) == 3 else "context vectors"
         return f"{kind} of shape [batch, {', '.join(map(str, shape))}]"
 
-    def batch(self, x, name="x", check_range=True):
+    def batch(self, x, name="x", check_range=True, check_finite=True):
         """A concrete batch `[batch, *event_shape]` as a NumPy array (see `check_data`)."""
-        return check_data(x, self.event_shape, self.num_bins if check_range else None, name=name, dtype=self.dtype)
+        num_bins = self.num_bins if check_range else None
+        return check_data(x, self.event_shape, num_bins, name=name, dtype=self.dtype, check_finite=check_finite)
 
     def any_batch(self, x, condition, name="x", check_range=True):
         """Concrete data `[..., *event_shape]` and its condition, checked and flattened.
@@ -279,36 +171,9 @@ class InputChecks:
                 condition = condition.reshape(-1, *condition.shape[len(batch_shape):])
         return flat, self.condition(condition, len(flat)), batch_shape
 
-    def sampling(self, n, temperature, non_gaussian_base=None):
-        """Check `sample`'s `n` (an int in `[1, 2**31)` whose samples fit in `MAX_SAMPLE_BYTES`) and
-        `temperature` (finite, >= 0, and 1 for a `non_gaussian_base`, the base when it is not Gaussian)."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"n (the number of samples) must be an integer, got {n!r}")
-        if n <= 0:
-            raise ValueError(f"n (the number of samples) must be positive, got {n}")
-        if n > MAX_SAMPLES:
-            raise ValueError(f"n (the number of samples) must be at most {MAX_SAMPLES} (int32), got {n}")
-        size = n * math.prod(self.event_shape) * tf.as_dtype(self.dtype).size
-        if size > MAX_SAMPLE_BYTES:
-            raise ValueError(
-                f"n (the number of samples) = {n} would return {size / 2**30:.1f} GiB, more than one call may "
-                f"({MAX_SAMPLE_BYTES // 2**30} GiB); draw them in several calls with different seeds"
-            )
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
-            raise TypeError(f"temperature must be a real number, got {temperature!r}")
-        if not 0 <= temperature < math.inf:
-            raise ValueError(f"temperature must be finite and >= 0, got {temperature!r}")
-        if non_gaussian_base is not None and temperature != 1:
-            raise ValueError(
-                f"temperature is defined for Gaussian bases only; this flow's base is "
-                f"{type(non_gaussian_base).__name__}, so temperature must be 1, got {temperature!r}"
-            )
-
-    def endpoints(self, x_a, x_b, steps):
+    def endpoints(self, x_a, x_b):
         """`interpolate`'s ends, each `[*event_shape]` or `[batch, *event_shape]`, checked and as
-        `[batch, *event_shape]` arrays; `steps` an integer >= 2."""
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be >= 2, got {steps!r} (an integer number of points)")
+        `[batch, *event_shape]` arrays."""
         event, rank = ", ".join(map(str, self.event_shape)), len(self.event_shape)
         ends = []
         for name, value in (("x_a", x_a), ("x_b", x_b)):
@@ -343,8 +208,8 @@ class InputChecks:
 
     def data(self, x, name, check_finite=True):
         """In-memory data are checked now; a dataset by its element spec now and by value
-        as it is read (`with_value_checks`); a Python generator's batches by shape as they are
-        yielded (`with_shape_checks`). Other inputs go to Keras unchanged."""
+        as it is read (`with_value_checks`); a Python generator's batches as they are yielded
+        (`checked_generator`). Other inputs go to Keras unchanged."""
         if isinstance(x, (np.ndarray, tf.Tensor, list)):
             return self.batch(x, name)
         if isinstance(x, tf.data.Dataset):
@@ -359,15 +224,23 @@ class InputChecks:
                 x = with_condition_checks(x, self.condition_spec, name=name)
             return with_value_checks(x, self.num_bins, check_finite=check_finite, name=name, dtype=self.dtype)
         if isinstance(x, types.GeneratorType):
-            return with_shape_checks(x, self.event_shape, name)
+            from tfnf.keras.generator_checks import checked_generator  # it builds on this module
+
+            return checked_generator(x, self, name, check_finite=check_finite)
         return x
 
-    def training_data(self, x, y, name="x", check_finite=True):
-        """`(x, y)` for `fit` / `evaluate`: `y` is the condition of a conditional model's arrays."""
+    def training_data(self, x, y, name="x", check_finite=True, caller="fit"):
+        """`(x, y)` for `fit` / `evaluate` (`caller`): `y` is the condition of a conditional model's
+        arrays, also taken as `fit((x, y))`."""
+        if x is None:
+            raise ValueError(f"{caller} needs data: x is None; pass arrays, a tf.data.Dataset or a generator of batches")
+        if isinstance(x, tuple):
+            x, y = self.unpack_tuple(x, y, caller)
         x = self.data(x, name, check_finite=check_finite)
-        if isinstance(x, tf.data.Dataset):
+        if isinstance(x, (tf.data.Dataset, types.GeneratorType)):
             if y is not None:
-                raise ValueError("pass the conditions inside the dataset as (x, y) pairs, not as y= next to it")
+                kind = "dataset" if isinstance(x, tf.data.Dataset) else "generator"
+                raise ValueError(f"pass the conditions inside the {kind} as (x, y) pairs, not as y= next to it")
             return x, None
         if self.condition_spec is None:
             if y is not None:
@@ -380,6 +253,60 @@ class InputChecks:
             if y.ndim == 0 or len(y) != len(x):
                 raise ValueError(f"y must have one condition per example: x has {len(x)}, y has shape {list(y.shape)}")
         return x, y
+
+    def step_data(self, data):
+        """`(x, condition)` from a train / test / predict step's data: `x`, `(x,)`, `(x, y)` or
+        `(x, y, sample_weight)` (symbolic). Inputs Keras reads without the checks above (a `PyDataset`,
+        an iterator) are checked here: a conditional model needs the condition, an unconditional
+        one refuses it, and `x` must have the event shape (`event_shape_in_step`)."""
+        if isinstance(data, (tuple, list)) and len(data) > 2 and data[2] is not None:
+            raise ValueError(UNWEIGHTED)
+        x, condition = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) else (data, None)
+        x = self.event_shape_in_step(x)
+        if self.condition_spec is None:
+            if condition is not None:
+                raise ValueError(UNEXPECTED_Y)
+            return x, None
+        if condition is None:
+            raise ValueError(
+                f"this FlowModel is conditional ({self.describe_context()}) but got no condition; "
+                "train on (x, condition) pairs: fit(x, y) or a dataset of (x, y)"
+            )
+        return x, condition
+
+    def event_shape_in_step(self, x):
+        """Symbolic `x` whose event shape is checked as the step traces, or (dimensions unknown until
+        run time) by an assertion that `fit` reports as `ValueError` (XLA drops it; generators are
+        checked as they yield)."""
+        shape = tf.TensorShape(x.shape)
+        message = f"x must have shape {batch_shape_text(self.event_shape)}, got batches of shape"
+        if shape.rank is None:
+            return x
+        if shape.rank != len(self.event_shape) + 1 or not shape[1:].is_compatible_with(self.event_shape):
+            raise ValueError(f"{message} {shape.as_list()}")
+        if shape[1:].is_fully_defined():
+            return x
+        check = tf.debugging.Assert(
+            tf.reduce_all(tf.equal(tf.shape(x)[1:], self.event_shape)), [INPUT_CHECK_TAG + message, tf.shape(x)],
+            summarize=8,
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(x)
+
+    def unpack_tuple(self, data, y, caller):
+        """`fit((x, y))` (Keras' habit for several inputs) as `fit(x, y)` for a conditional model;
+        `(x,)` as `x`."""
+        if len(data) == 2 and self.condition_spec is None:
+            raise ValueError(
+                f"this FlowModel is unconditional but got x as a tuple of 2 arrays ({caller}((x, y)) reads as "
+                f"{caller}(x, y), x with conditions); pass x alone, {caller}(x), or build the flow with "
+                "num_classes= or context_shape= to train a conditional model"
+            )
+        if len(data) == 2 and y is not None:
+            raise ValueError(f"pass the conditions once: {caller}((x, y)) or {caller}(x, y), not both")
+        if len(data) not in (1, 2):
+            raise ValueError(UNWEIGHTED if len(data) > 2 else f"{caller} got an empty tuple as x")
+        return data[0], (data[1] if len(data) == 2 else y)
 
     def validation_data(self, data):
         """`fit`'s `validation_data`: a dataset, `(x,)` or a conditional model's `(x, y)`."""
