@@ -14,13 +14,18 @@ LOWEST_STAMP := $(LOWEST_VENV)/.tfnf-installed
 # wheel alone into a fresh virtualenv (no system site-packages, dependencies at constraints.txt's
 # versions) and run .ci/wheel_smoke.py with it from a folder outside the repository.
 WHEEL_TEST ?= build/wheel-test
+# `make docs`: the API reference from the docstrings (Sphinx, docs/), HTML in $(DOCS_HTML). Warnings
+# are errors: a cross-reference that resolves nowhere or a public name without a docstring fails
+# it. -E re-reads every page, so a second build reports the same problems as the first.
+DOCS_STAMP := $(VENV)/.tfnf-docs-installed
+DOCS_HTML ?= docs/_build/html
 SMOKE_TESTS ?= tests/test_backend.py tests/datasets/test_toy2d.py tests/datasets/test_tfds_images.py tests/cli/test_help.py \
 	tests/keras/test_tensorboard_sample_grid.py tests/test_readme.py
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
 
-.PHONY: install test test-lowest test-wheel demo bench clean
+.PHONY: install test test-lowest test-wheel docs demo bench clean
 
 install: $(STAMP)
 
@@ -53,6 +58,13 @@ test-wheel: $(STAMP)
 		"$(CURDIR)" "$$(ls "$(CURDIR)"/$(WHEEL_TEST)/dist/tfnf-*.whl)"
 	rm -rf $(WHEEL_TEST)/venv  # ~3 GB; the built sdist and wheel stay in $(WHEEL_TEST)/dist
 
+$(DOCS_STAMP): $(STAMP) setup.cfg pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet -e ".[docs]" -c constraints.txt
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -b html -E -n -W --keep-going -q docs $(DOCS_HTML)
+
 demo: $(STAMP)
 	$(VENV)/bin/tfnf train --dataset digits --flow glow --out runs/digits-glow
 
@@ -60,4 +72,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf runs build *.egg-info
+	rm -rf runs build *.egg-info docs/_build docs/api

@@ -2,7 +2,12 @@
 
 Data flow through the package (each module imports only from those to its left):
 
-    datasets -> bijectors -> flows -> FlowModel (Keras) -> export -> cli
+    datasets -> nets -> bijectors -> flows -> FlowModel (Keras) -> export -> cli
+
+with three helpers every layer may use: `tfnf.rules` (each check of user input
+written once: integers and seeds, temperature, pixels, finite weights, bits/dim,
+dequantisation), `tfnf.files` (the one way anything is written to disk) and
+`tfnf.private_apis` (the few private TensorFlow/TFP/Keras names read, with why).
 
 `import tfnf` loads everything (and so registers tfnf's Keras classes for
 `keras.models.load_model`), except when the process is the `tfnf` command
@@ -18,11 +23,12 @@ import sys
 from tfnf._backend import ensure_tensorflow_backend as _ensure_tensorflow_backend
 from tfnf._backend import ensure_tensorflow_backend_requested as _ensure_tensorflow_backend_requested
 
-__all__ = ["FlowModel", "check_invertibility", "SampleGridCallback", "bijectors", "image_grid", "save_image_grids", "datasets", "flows", "__version__"]
+__all__ = ["FlowModel", "check_invertibility", "SampleGridCallback", "bijectors", "nets", "image_grid", "save_image_grids", "datasets", "flows", "__version__"]
 
+#: The installed version of tfnf.
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("bijectors", "datasets", "flows", "keras", "export", "cli")
+_SUBPACKAGES = ("nets", "bijectors", "datasets", "flows", "keras", "export", "cli")
 _NAMES = {
     "FlowModel": "tfnf.keras",
     "SampleGridCallback": "tfnf.keras",
@@ -61,6 +67,6 @@ if _started_as_the_command():
     _ensure_tensorflow_backend_requested()  # KERAS_BACKEND only; Keras itself is checked before it loads
 else:
     _ensure_tensorflow_backend()
-    from tfnf import bijectors, datasets, flows  # noqa: E402
+    from tfnf import bijectors, datasets, flows, nets  # noqa: E402
     from tfnf.flows import check_invertibility  # noqa: E402
     from tfnf.keras import FlowModel, SampleGridCallback, image_grid, save_image_grids  # noqa: E402

@@ -19,7 +19,8 @@ def test_the_readme_glow_builds_fits_saves_and_loads_without_build_warnings(tmp_
     images = np.random.default_rng(0).integers(0, 17, (16, 8, 8, 1)).astype("float32")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        flow = tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=4, hidden_channels=16)
+        # the README glow's layers (two levels of ActNorm, 1x1 convolution and coupling steps), with fewer steps
+        flow = tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=2, hidden_channels=16)
         model = tfnf.FlowModel(flow, num_bins=17)
         model.compile(jit_compile=False, steps_per_execution=1)
         model.fit(images, batch_size=16, epochs=1, verbose=0)

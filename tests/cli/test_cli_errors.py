@@ -195,6 +195,7 @@ TAMPERED_METADATA = {
     "num_bins_a_string": ('{"num_bins": "17", "temperature": "1 only"}', "num_bins must be null or an integer"),
     "num_bins_a_float": ('{"num_bins": 17.5}', "num_bins must be null or an integer"),
     "temperature_a_number": ('{"num_bins": 17, "temperature": 1}', "temperature must be a string"),
+    "gaussian_base_a_string": ('{"num_bins": 17, "gaussian_base": "yes"}', "gaussian_base must be true or false"),
 }
 
 
@@ -230,3 +231,14 @@ def test_sample_seeds_past_int32_use_the_shared_seed_pair_and_never_wrap(saved_m
             num_samples=tf.constant(2), temperature=tf.constant(0.7), seed=tf.constant(seed_pair(seed))
         )["pixels"].numpy()
         np.testing.assert_array_equal(np.load(out), expected)
+
+
+def test_exports_say_whether_their_base_is_gaussian_as_a_fact_or_in_the_old_phrase():
+    from tfnf.cli.saved_model_commands import has_gaussian_base, metadata_problem
+
+    assert has_gaussian_base({"num_bins": 17, "gaussian_base": False}) is False
+    assert has_gaussian_base({"num_bins": 17, "gaussian_base": True, "temperature": "1 only"}) is True
+    assert has_gaussian_base({"num_bins": None, "temperature": "1 only"}) is False  # written before the fact
+    assert has_gaussian_base({"num_bins": None, "temperature": "scales the base's standardised noise"}) is True
+    assert has_gaussian_base({"num_bins": None}) is True  # from before bases other than N(0, I)
+    assert metadata_problem({"num_bins": 17, "gaussian_base": False, "base_distribution": "StudentT"}) is None

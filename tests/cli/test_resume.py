@@ -24,6 +24,10 @@ def test_train_resumes_after_a_kill(tmp_path, monkeypatch):
     initializations = []
     original = tfnf.FlowModel.initialize
     monkeypatch.setattr(tfnf.FlowModel, "initialize", lambda self, batch: initializations.append(1) or original(self, batch))
+    # the resumed run compiles without XLA: jit_compile="auto" would build and time both train steps,
+    # and the choice is not what is tested here (tests/keras/test_jit_compile_choice.py)
+    compile_ = tfnf.FlowModel.compile
+    monkeypatch.setattr(tfnf.FlowModel, "compile", lambda self, *a, **k: compile_(self, *a, **{**k, "jit_compile": False}))
     epochs = epochs_done + 2
     assert main(["train", *TINY, "--epochs", str(epochs), "--resume", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())

@@ -15,13 +15,13 @@ def exports(tmp_path_factory):
     glow = tfnf.FlowModel(
         tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=1, hidden_channels=8, seed=0, num_classes=10), num_bins=17
     )
-    glow.compile(optimizer=keras.optimizers.Adam(3e-3))
+    glow.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
     glow.fit(x[:256], y[:256], batch_size=128, epochs=1, verbose=0)
     rng = np.random.default_rng(0)
     points = rng.standard_normal((256, 2)).astype("float32")
     context = rng.standard_normal((256, 3)).astype("float32")
     vector = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=2, hidden_units=(8,), context_shape=(3,)))
-    vector.compile()
+    vector.compile(jit_compile=False)
     vector.fit(points, context, batch_size=128, epochs=1, verbose=0)
     base = tmp_path_factory.mktemp("conditional")
     return {

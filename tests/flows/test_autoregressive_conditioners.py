@@ -11,7 +11,8 @@ import tensorflow as tf
 import tfnf
 from tests.bijectors.cases import fresh, randomize
 from tests.bijectors.test_bijector_properties import brute_force_log_det
-from tfnf.bijectors import MADE, MaskedAutoregressive, ResidualMADE, conditioners
+from tfnf.bijectors import MaskedAutoregressive
+from tfnf.nets import MADE, ResidualMADE, conditioners
 
 CHOICES = [
     ("made", MADE),

@@ -11,7 +11,8 @@ import tensorflow as tf
 import tfnf
 from tests.bijectors.cases import fresh, randomize
 from tests.bijectors.test_bijector_properties import brute_force_log_det
-from tfnf.bijectors import Coupling, LULinear, collect_keras_layers, conditioners
+from tfnf.bijectors import Coupling, LULinear, collect_keras_layers
+from tfnf.nets import conditioners
 
 VECTOR_CHOICES = [None, "mlp", "residual_mlp", conditioners.residual_mlp(hidden_size=6, num_blocks=3)]
 IMAGE_CHOICES = [None, "conv", "gated_resnet", conditioners.gated_resnet(hidden_channels=3, num_blocks=1)]
@@ -145,7 +146,7 @@ def test_default_choices_record_nothing_and_build_todays_networks():
 
 def test_a_custom_callable_builds_and_trains_but_its_config_cannot_be_serialised(tmp_path):
     def network(transformed_shape, num_params, context_size=None, dtype="float32", name=None):
-        return tfnf.bijectors.ResidualDenseConditioner(transformed_shape, num_params, hidden_size=4, num_blocks=1, dtype=dtype, name=name)
+        return tfnf.nets.ResidualDenseConditioner(transformed_shape, num_params, hidden_size=4, num_blocks=1, dtype=dtype, name=name)
 
     flow = vector_flow(network, size=2)
     assert {type(b.conditioner).__name__ for b in couplings(flow)} == {"ResidualDenseConditioner"}

@@ -102,3 +102,20 @@ def test_log_prob_is_in_data_units():
     grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1)  # [521, 521, 2]: a leading batch shape of two axes
     density = np.exp(flow.log_prob(grid).numpy())
     assert abs(np.trapezoid(np.trapezoid(density, axis), axis) - 1.0) < 2e-3
+
+
+def test_factor_out_labels_its_own_levels_and_chains_pass_them_back():
+    from tfnf.bijectors.latent_levels import latent_levels
+    from tfnf.private_apis import is_chain
+
+    split = tfnf.bijectors.FactorOut((2, 2, 4), tfb.Identity(), num_kept=1)
+    assert split.sizes == (1, 3)
+    levels = split.latent_levels((2, 2, 4), 0)
+    np.testing.assert_array_equal(levels[0, 0], [1, 0, 0, 0])
+    chain = tfb.Chain([split, tfb.Scale(2.0)])  # elementwise on the latent side: the labels pass unchanged
+    assert is_chain(chain) and is_chain(tfb.Chain([tfb.Shift(1.0)])) and not is_chain(tfb.Shift(1.0))
+    np.testing.assert_array_equal(latent_levels(chain, (2, 2, 4)), levels)
+    reordered = tfb.Chain([split, tfb.Invert(tfb.Permute([3, 2, 1, 0]))])  # reordered on the latent side
+    np.testing.assert_array_equal(latent_levels(reordered, (2, 2, 4))[0, 0], [0, 0, 0, 1])
+    with pytest.raises(ValueError, match="acts on the latent before the multi-scale split"):
+        latent_levels(tfb.Chain([split, tfb.ScaleMatvecTriL(tf.eye(4))]), (2, 2, 4))  # mixes channels

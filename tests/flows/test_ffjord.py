@@ -82,7 +82,8 @@ def test_flow_model_fits_moons_and_the_config_round_trips():
     flow = tfnf.flows.ffjord((2,), hidden_units=(16, 16), rtol=1e-4, atol=1e-4)
     x = tfnf.datasets.toy2d("moons", 256, seed=0)
     model = tfnf.FlowModel(flow)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    # Tracing the ODE solver's train step dominates: one mode (XLA is not what this checks), one step per call.
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=False, steps_per_execution=1)
     before = float(model.evaluate(x, batch_size=256, verbose=0, return_dict=True)["loss"])
     history = model.fit(x, batch_size=64, epochs=2, verbose=0, shuffle=False)
     after = float(model.evaluate(x, batch_size=256, verbose=0, return_dict=True)["loss"])

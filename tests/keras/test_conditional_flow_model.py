@@ -19,7 +19,7 @@ def trained(labelled_digits):
     x, y = labelled_digits
     flow = tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=1, hidden_channels=8, seed=0, num_classes=10)
     model = tfnf.FlowModel(flow, num_bins=17, seed=1)
-    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)  # XLA: test_fit_on_a_dataset_of_pairs
     assert model.conditional and model.needs_initialization
     history = model.fit(x, y, batch_size=128, epochs=2, validation_data=(x[:128], y[:128]), verbose=0)
     return model, history
@@ -129,7 +129,7 @@ def test_vector_context_realnvp(moons, tmp_path):
     upper = (moons[:, 1] > 0.25 + 0.0 * moons[:, 0]).astype(np.float32)
     context = np.stack([upper, 1.0 - upper], axis=1)
     model = tfnf.FlowModel(tfnf.flows.realnvp((2,), num_couplings=4, hidden_units=(16, 16), context_shape=(2,)))
-    model.compile(optimizer=keras.optimizers.Adam(5e-3))
+    model.compile(optimizer=keras.optimizers.Adam(5e-3), jit_compile=False)
     history = model.fit(moons, context, batch_size=128, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     with pytest.raises(ValueError, match=r"\[batch, 2\]"):
@@ -145,7 +145,7 @@ def test_variational_dequantisation_with_a_condition(labelled_digits):
     x, y = labelled_digits
     flow = tfnf.flows.glow((8, 8, 1), num_levels=1, num_steps=1, hidden_channels=8, seed=0, num_classes=10)
     model = tfnf.FlowModel(flow, num_bins=17, dequantization="variational", seed=0)
-    model.compile()
+    model.compile(jit_compile=False)
     history = model.fit(x[:256], y[:256], batch_size=128, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     bound = model.dequantized_log_prob(x[:8], condition=y[:8]).numpy()

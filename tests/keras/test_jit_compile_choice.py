@@ -145,7 +145,7 @@ def test_fit_chooses_and_every_function_follows(make_glow, digit_images):
     assert len(choice.seconds_per_step[True]) == 4  # XLA first: all its timed calls
     assert 1 <= len(choice.seconds_per_step[False]) <= 4  # fewer when the modes are clearly apart
     assert model.optimizer.iterations.numpy() == 3 * 8  # no step repeated or lost by the timing
-    assert model._compile_config.config["jit_compile"] == "auto"
+    assert model.get_compile_config()["jit_compile"] == "auto"  # what a saved model records
     before = [v.numpy().copy() for v in model.trainable_variables]
     model.fit(digit_images[:128], batch_size=64, epochs=1, verbose=0)  # later fits keep the choice
     assert model.jit_compile is choice.jit_compile and model.optimizer.iterations.numpy() == 26

@@ -1,32 +1,25 @@
 """tfnf bijectors: exact, invertible building blocks of normalizing flows.
 
 Every class here is a `tfp.bijectors.Bijector`; forward maps latent -> data.
+The networks inside them (conditioners, MADEs) are Keras layers in `tfnf.nets`.
 """
 
 from tfnf.bijectors.actnorm import ActNorm, ActNormParameters, data_dependent_initialization, initialize_actnorms
 from tfnf.bijectors.additive_coupling import AdditiveCoupling
 from tfnf.bijectors.affine_coupling import AffineCoupling
-from tfnf.bijectors import conditioners
+from tfnf.bijectors.class_conditional_gaussian import ClassConditionalGaussian
 from tfnf.bijectors.conditional_kwargs import conditional_kwargs, context_size_of
-from tfnf.bijectors.conditioners import ConditionerFactory
 from tfnf.bijectors.continuous_flow import ContinuousFlow
-from tfnf.bijectors.conv_conditioner import ConvConditioner
-from tfnf.bijectors.coupling import Coupling
-from tfnf.bijectors.dense_conditioner import DenseConditioner
+from tfnf.bijectors.coupling import Coupling, coupling_network
 from tfnf.bijectors.diagonal_scale import DiagonalScale
 from tfnf.bijectors.factor_out import FactorOut
-from tfnf.bijectors.gated_conv_conditioner import GatedConvConditioner
-from tfnf.bijectors.image_context_conditioner import ImageContextConditioner
 from tfnf.bijectors.image_spline_coupling import ImageSplineCoupling
 from tfnf.bijectors.flow_bijector import FlowBijector
 from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
 from tfnf.bijectors.keras_layers import collect_keras_layers
 from tfnf.bijectors.logit import Logit
 from tfnf.bijectors.lu_linear import LULinear
-from tfnf.bijectors.made import MADE
 from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
-from tfnf.bijectors.residual_dense_conditioner import ResidualDenseConditioner
-from tfnf.bijectors.residual_made import ResidualMADE
 from tfnf.bijectors.spline_coupling import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.squeeze import Squeeze
@@ -39,31 +32,24 @@ __all__ = [
     "AdditiveTransformer",
     "AffineCoupling",
     "AffineTransformer",
-    "ConditionerFactory",
+    "ClassConditionalGaussian",
     "ContinuousFlow",
-    "ConvConditioner",
     "Coupling",
-    "DenseConditioner",
     "DiagonalScale",
     "FactorOut",
     "FlowBijector",
-    "GatedConvConditioner",
-    "ImageContextConditioner",
     "ImageSplineCoupling",
     "Invertible1x1Conv",
     "LULinear",
     "Logit",
-    "MADE",
     "MaskedAutoregressive",
     "RationalQuadraticSplineTransformer",
-    "ResidualDenseConditioner",
-    "ResidualMADE",
     "SplineCoupling",
     "Squeeze",
     "collect_keras_layers",
-    "conditioners",
     "conditional_kwargs",
     "context_size_of",
+    "coupling_network",
     "data_dependent_initialization",
     "initialize_actnorms",
 ]

@@ -1,8 +1,11 @@
 """`ActNorm`: Glow's per-channel affine normalisation with data-dependent initialisation."""
 
+from __future__ import annotations
+
 import contextlib
 import math
 import threading
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -23,7 +26,7 @@ class ActNormParameters(keras.layers.Layer):
     the others and a reloaded model never re-initialises.
     """
 
-    def __init__(self, num_channels, **kwargs):
+    def __init__(self, num_channels: int, **kwargs) -> None:
         super().__init__(**kwargs)
         self.num_channels = int(num_channels)
         self.loc_and_log_scale = self.add_weight(
@@ -33,6 +36,7 @@ class ActNormParameters(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
+        """`x` unchanged: the layer only holds ActNorm's weights."""
         return x
 
     def get_config(self):
@@ -93,7 +97,7 @@ class ActNorm(FlowBijector):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, dtype=tf.float32, name="actnorm"):
+    def __init__(self, event_shape: Sequence[int], dtype: tf.DType | str = tf.float32, name: str = "actnorm") -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         dtype = tf.as_dtype(dtype)

@@ -1,5 +1,9 @@
 """`AdditiveCoupling`: NICE's volume-preserving coupling."""
 
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.coupling import Coupling
@@ -14,17 +18,17 @@ class AdditiveCoupling(Coupling):
 
     def __init__(
         self,
-        event_shape,
-        mask=None,
-        parity=0,
-        conditioner=None,
-        hidden_units=(64, 64),
-        hidden_channels=128,
-        dropout=0.0,
-        context_size=None,
-        dtype=tf.float32,
-        name="additive_coupling",
-    ):
+        event_shape: Sequence[int],
+        mask: str | None = None,
+        parity: int = 0,
+        conditioner: Callable | None = None,
+        hidden_units: Sequence[int] = (64, 64),
+        hidden_channels: int | None = 128,
+        dropout: float = 0.0,
+        context_size: int | None = None,
+        dtype: tf.DType | str = tf.float32,
+        name: str = "additive_coupling",
+    ) -> None:
         parameters = dict(locals())
         super().__init__(
             event_shape,

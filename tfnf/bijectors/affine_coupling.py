@@ -1,5 +1,9 @@
 """`AffineCoupling`: RealNVP's affine coupling with a bounded scale."""
 
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.coupling import Coupling
@@ -22,19 +26,19 @@ class AffineCoupling(Coupling):
 
     def __init__(
         self,
-        event_shape,
-        mask=None,
-        parity=0,
-        conditioner=None,
-        hidden_units=(64, 64),
-        hidden_channels=128,
-        dropout=0.0,
-        scale_bound=2.0,
-        context_size=None,
-        fourier_frequencies=(),
-        dtype=tf.float32,
-        name="affine_coupling",
-    ):
+        event_shape: Sequence[int],
+        mask: str | None = None,
+        parity: int = 0,
+        conditioner: Callable | None = None,
+        hidden_units: Sequence[int] = (64, 64),
+        hidden_channels: int | None = 128,
+        dropout: float = 0.0,
+        scale_bound: float = 2.0,
+        context_size: int | None = None,
+        fourier_frequencies: Sequence[float] = (),
+        dtype: tf.DType | str = tf.float32,
+        name: str = "affine_coupling",
+    ) -> None:
         parameters = dict(locals())
         super().__init__(
             event_shape,

@@ -1,10 +1,14 @@
 """`ContinuousFlow`: FFJORD (Grathwohl et al., 2019), TFP's `tfb.FFJORD` over a Keras vector field."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
-from tfnf.bijectors.vector_field import VectorField
+from tfnf.nets.vector_field import VectorField
 
 tfb = tfp.bijectors
 
@@ -35,15 +39,15 @@ class ContinuousFlow(FlowBijector):
 
     def __init__(
         self,
-        event_shape,
-        hidden_units=(64, 64),
-        activation="tanh",
-        final_time=1.0,
-        rtol=1e-5,
-        atol=1e-5,
-        dtype=tf.float32,
-        name="continuous_flow",
-    ):
+        event_shape: Sequence[int],
+        hidden_units: Sequence[int] = (64, 64),
+        activation: str = "tanh",
+        final_time: float = 1.0,
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        dtype: tf.DType | str = tf.float32,
+        name: str = "continuous_flow",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape, min_rank=1, max_rank=1)
         dtype = tf.as_dtype(dtype)

@@ -18,12 +18,14 @@ with `c: [*batch, k]` (or `[k]`, shared by the whole batch). Inside a
 `tfnf.bijectors.conditional_kwargs` builds that nested dict for any flow.
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
 import tensorflow as tf
 
-from tfnf.bijectors.conv_conditioner import ConvConditioner
+from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
 from tfnf.bijectors.coupling_masks import make_coupling_mask
-from tfnf.bijectors.dense_conditioner import DenseConditioner
-from tfnf.bijectors.precision import network_dtype_policy
 from tfnf.bijectors.flow_bijector import (
     FlowBijector,
     check_event_shape,
@@ -32,11 +34,38 @@ from tfnf.bijectors.flow_bijector import (
     unflatten_batch,
     unflatten_log_det,
 )
+from tfnf.nets.conditioners import build_network
+from tfnf.nets.image_context_conditioner import image_context_conditioner
 
 
 def default_mask(event_shape):
     """`channel` for images `[H, W, C]`, `half` for vectors `[D]`."""
     return "channel" if len(event_shape) == 3 else "half"
+
+
+def coupling_network(
+    conditioner, event_shape, mask, parity, num_params, context_size=None, dtype=tf.float32, name=None,
+    context_image=None, **builder_options
+):
+    """The network of one coupling over `event_shape` with `mask` (None: `default_mask`) and
+    `parity`, for a flow builder to hand to the coupling ready-built.
+
+    `conditioner` is resolved (`tfnf.nets.conditioners.resolve`); None returns None, and
+    the coupling then builds the default network itself (through the same
+    `tfnf.nets.conditioners.build_network`). With `context_image` `(h, w, c)` the network
+    reads an image context through an `ImageContextConditioner` (None: the default conv
+    net inside it). `builder_options` are the builder's `hidden_units`,
+    `hidden_channels`, `dropout`, `fourier_frequencies`.
+    """
+    if conditioner is None and context_image is None:
+        return None
+    event_shape = tuple(event_shape)
+    transformed_shape = make_coupling_mask(mask or default_mask(event_shape), event_shape, parity, dtype).transformed_shape
+    if context_image is not None:
+        return image_context_conditioner(
+            conditioner, event_shape, transformed_shape, num_params, context_image, dtype, name, **builder_options
+        )
+    return build_network(conditioner, event_shape, transformed_shape, num_params, context_size, dtype, name, **builder_options)
 
 
 class Coupling(FlowBijector):
@@ -67,20 +96,20 @@ class Coupling(FlowBijector):
 
     def __init__(
         self,
-        event_shape,
-        transformer,
-        mask=None,
-        parity=0,
-        conditioner=None,
-        hidden_units=(64, 64),
-        hidden_channels=128,
-        dropout=0.0,
-        context_size=None,
-        fourier_frequencies=(),
-        dtype=tf.float32,
-        name="coupling",
-        parameters=None,
-    ):
+        event_shape: Sequence[int],
+        transformer: Any,
+        mask: str | None = None,
+        parity: int = 0,
+        conditioner: Callable | None = None,
+        hidden_units: Sequence[int] = (64, 64),
+        hidden_channels: int | None = 128,
+        dropout: float = 0.0,
+        context_size: int | None = None,
+        fourier_frequencies: Sequence[float] = (),
+        dtype: tf.DType | str = tf.float32,
+        name: str = "coupling",
+        parameters: dict | None = None,
+    ) -> None:
         parameters = dict(locals()) if parameters is None else parameters
         event_shape = check_event_shape("event_shape", event_shape)
         if len(event_shape) == 2:
@@ -88,40 +117,15 @@ class Coupling(FlowBijector):
         dtype = tf.as_dtype(dtype)
         self._mask = make_coupling_mask(mask or default_mask(event_shape), event_shape, parity, dtype)
         self._transformer = transformer
-        if conditioner is None:
-            if len(event_shape) == 3:
-                conditioner = ConvConditioner(
-                    self._mask.transformed_shape[-1],
-                    transformer.num_params,
-                    hidden_channels=hidden_channels,
-                    dropout=dropout,
-                    context_size=context_size,
-                    dtype=network_dtype_policy(dtype),
-                )
-            else:
-                conditioner = DenseConditioner(
-                    self._mask.transformed_shape,
-                    transformer.num_params,
-                    hidden_units=hidden_units,
-                    dropout=dropout,
-                    context_size=context_size,
-                    fourier_frequencies=fourier_frequencies,
-                    dtype=network_dtype_policy(dtype),
-                )
-        elif context_size is not None and getattr(conditioner, "context_size", None) != int(context_size):
-            raise ValueError(
-                f"context_size={context_size} but the given conditioner reads context_size="
-                f"{getattr(conditioner, 'context_size', None)}"
+        if conditioner is None:  # the default network of the event's kind (tfnf.nets.conditioners.DEFAULTS)
+            conditioner = build_network(
+                None, event_shape, self._mask.transformed_shape, transformer.num_params, context_size, dtype,
+                hidden_units=hidden_units, hidden_channels=hidden_channels, dropout=dropout,
+                fourier_frequencies=fourier_frequencies,
             )
         self._conditioner = conditioner
-        self._context_size = getattr(conditioner, "context_size", None)
-        if not conditioner.built:
-            with tf.init_scope():
-                x0 = tf.zeros([1, *self._mask.conditioner_input_shape], dtype)
-                if self._context_size is None:
-                    conditioner(x0)
-                else:
-                    conditioner(x0, context=tf.zeros([1, self._context_size], dtype))
+        self._context_size = check_network_context(conditioner, context_size, "conditioner")
+        build_network_once(conditioner, self._mask.conditioner_input_shape, self._context_size, dtype)
         super().__init__(event_shape, dtype, parameters=parameters, name=name)
 
     @property
@@ -142,38 +146,11 @@ class Coupling(FlowBijector):
     def context_size(self):
         return self._context_size
 
-    def _flat_context(self, conditional_input, batch_shape):
-        """`conditional_input: [*batch, k]` or `[k]` -> `[prod(batch), k]`; None when unconditional."""
-        if self._context_size is None:
-            if conditional_input is not None:
-                raise ValueError(
-                    f"{self.name} is an unconditional coupling but received conditional_input; "
-                    "build the flow with a context (num_classes= or context_shape=) to condition it"
-                )
-            return None
-        if conditional_input is None:
-            raise ValueError(
-                f"{self.name} is a conditional coupling (context_size={self._context_size}) but received no "
-                "conditional_input; pass it as a keyword (tfnf.flows.condition(flow, context) builds the "
-                "nested bijector_kwargs)"
-            )
-        context = tf.convert_to_tensor(conditional_input)
-        if not (context.dtype.is_floating or context.dtype.is_integer):
-            raise TypeError(f"conditional_input must hold real numbers, got dtype {context.dtype.name}")
-        context = tf.cast(context, self.dtype)
-        if context.shape.rank == 0 or (context.shape.rank is not None and context.shape[-1] not in (None, self._context_size)):
-            raise ValueError(
-                f"{self.name} expects conditional_input of shape [batch, {self._context_size}], "
-                f"got {context.shape.as_list() if context.shape.rank is not None else 'unknown'}"
-            )
-        full_shape = tf.concat([batch_shape, [self._context_size]], axis=0)
-        return tf.reshape(tf.broadcast_to(context, full_shape), [-1, self._context_size])
-
     def _apply(self, x, transform, conditional_input=None):
         event_shape = self.event_shape_in
         x_flat, batch_shape = flatten_batch(x, event_shape)
         x_cond, x_trans = self._mask.split(x_flat)
-        context = self._flat_context(conditional_input, batch_shape)
+        context = flat_context(conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "coupling"))
         params = self._conditioner(x_cond) if context is None else self._conditioner(x_cond, context=context)
         params = tf.cast(params, x_flat.dtype)  # a mixed-precision network answers in 16 bits
         y_trans, log_det = transform(x_trans, params)

@@ -1,5 +1,9 @@
 """`DiagonalScale`: a learned elementwise scaling, NICE's last layer."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import keras
 import tensorflow as tf
 
@@ -37,7 +41,7 @@ class DiagonalScale(FlowBijector):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, dtype=tf.float32, name="diagonal_scale"):
+    def __init__(self, event_shape: Sequence[int], dtype: tf.DType | str = tf.float32, name: str = "diagonal_scale") -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         dtype = tf.as_dtype(dtype)

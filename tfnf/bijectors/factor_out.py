@@ -1,8 +1,15 @@
 """`FactorOut`: the multi-scale split of RealNVP and Glow."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
+from tfnf.bijectors.latent_levels import levels_of
 
 
 class FactorOut(FlowBijector):
@@ -26,7 +33,10 @@ class FactorOut(FlowBijector):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, inner, num_kept=None, dtype=tf.float32, name="factor_out"):
+    def __init__(
+        self, event_shape: Sequence[int], inner: tfp.bijectors.Bijector, num_kept: int | None = None,
+        dtype: tf.DType | str = tf.float32, name: str = "factor_out",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         channels = event_shape[-1]
@@ -42,6 +52,22 @@ class FactorOut(FlowBijector):
     def inner(self):
         """The bijector applied to the kept channels."""
         return self._inner
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """`(num_kept, num_passed)`: the channels through `inner`, the channels passing unchanged."""
+        return self._sizes
+
+    def latent_levels(self, data_shape: Sequence[int], depth: int) -> np.ndarray:
+        """The multi-scale level of each latent element, an int array of `data_shape`
+        (`[H, W, C]` or `[D]`): the passing channels are level `depth`, the kept ones the
+        levels of `inner` (all `depth + 1` when it splits no further)."""
+        kept, passed = self._sizes
+        outer = tuple(data_shape[:-1])
+        inner = levels_of(self._inner, (*outer, kept), depth + 1)
+        if inner is None:
+            inner = np.full((*outer, kept), depth + 1, np.int32)
+        return np.concatenate([inner, np.full((*outer, passed), depth, np.int32)], axis=-1)
 
     def _apply(self, x, direction, kwargs):
         kept, passed = tf.split(x, self._sizes, axis=-1)

@@ -20,9 +20,14 @@ cache keys its entries on them, so the same input under another context is a
 new computation.
 """
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
+
+from tfnf.private_apis import one_pass_bijector_cache
 
 tfb = tfp.bijectors
 
@@ -45,11 +50,12 @@ class FlowBijector(tfb.Bijector):
       name: the bijector's name.
     """
 
-    _cache = cache_util.BijectorCacheWithGreedyAttrs(
-        forward_name="_augmented_forward", inverse_name="_augmented_inverse"
-    )
+    _cache = one_pass_bijector_cache()
 
-    def __init__(self, event_shape, dtype, is_constant_jacobian=False, parameters=None, name=None):
+    def __init__(
+        self, event_shape: Sequence[int], dtype: tf.DType | str, is_constant_jacobian: bool = False,
+        parameters: dict | None = None, name: str | None = None,
+    ) -> None:
         self._event_shape_in = tuple(int(d) for d in event_shape)
         super().__init__(
             forward_min_event_ndims=len(self._event_shape_in),
@@ -75,12 +81,12 @@ class FlowBijector(tfb.Bijector):
 
     # --- what subclasses provide -------------------------------------------------
     @property
-    def keras_layers(self):
+    def keras_layers(self) -> list:
         """The Keras layers holding this bijector's parameters (a list)."""
         return []
 
     @property
-    def context_size(self):
+    def context_size(self) -> int | None:
         """Width `k` of the context `conditional_input: [batch, k]` this bijector reads, or None."""
         return None
 
@@ -92,7 +98,7 @@ class FlowBijector(tfb.Bijector):
 
     # --- the TFP contract, built on the two one-pass methods -----------------------
     @property
-    def event_shape_in(self):
+    def event_shape_in(self) -> tuple:
         """The event shape of this bijector's latent-side input (a tuple of ints)."""
         return self._event_shape_in
 
@@ -151,27 +157,6 @@ def event_sum(x, event_ndims):
     if event_ndims == 0:
         return x
     return tf.reduce_sum(x, axis=list(range(-event_ndims, 0)))
-
-
-def channel_matmul(x, matrix):
-    """`x: [..., C] @ matrix: [C, D] -> [..., D]`, as one 2-D `tf.matmul` over all leading axes.
-
-    The same product as `tf.einsum("...c,cd->...d")`, but as a plain matmul its
-    gradients are plain matmuls too on every backend (the einsum's weight
-    gradient is a slow reduction in TensorFlow's CPU kernels).
-    """
-    channels = x.shape[-1] if x.shape[-1] is not None else tf.shape(x)[-1]
-    product = tf.matmul(tf.reshape(x, [-1, channels]), matrix)
-    width = matrix.shape[-1]
-    if x.shape.rank is not None and x.shape.rank >= 2 and width is not None:
-        inner = x.shape[1:-1]
-        if inner.is_fully_defined() and 0 not in inner:  # only the batch is unknown: a constant shape
-            return tf.reshape(product, [-1, *inner, width])
-    out_shape = tf.concat([tf.shape(x)[:-1], tf.shape(matrix)[-1:]], axis=0)
-    result = tf.reshape(product, out_shape)
-    if x.shape.rank is not None and matrix.shape[-1] is not None:
-        result.set_shape(x.shape[:-1].concatenate(matrix.shape[-1:]))
-    return result
 
 
 def check_event_shape(name, event_shape, min_rank=1, max_rank=3):

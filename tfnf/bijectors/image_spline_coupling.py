@@ -1,5 +1,9 @@
 """`ImageSplineCoupling`: the rational-quadratic spline coupling for images."""
 
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.coupling import Coupling
@@ -29,20 +33,20 @@ class ImageSplineCoupling(Coupling):
 
     def __init__(
         self,
-        event_shape,
-        num_bins=8,
-        bound=3.0,
-        mask="channel",
-        parity=0,
-        conditioner=None,
-        hidden_channels=128,
-        dropout=0.0,
-        min_bin_size=1e-3,
-        min_slope=1e-3,
-        context_size=None,
-        dtype=tf.float32,
-        name="image_spline_coupling",
-    ):
+        event_shape: Sequence[int],
+        num_bins: int = 8,
+        bound: float = 3.0,
+        mask: str = "channel",
+        parity: int = 0,
+        conditioner: Callable | None = None,
+        hidden_channels: int | None = 128,
+        dropout: float = 0.0,
+        min_bin_size: float = 1e-3,
+        min_slope: float = 1e-3,
+        context_size: int | None = None,
+        dtype: tf.DType | str = tf.float32,
+        name: str = "image_spline_coupling",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         if len(event_shape) != 3:

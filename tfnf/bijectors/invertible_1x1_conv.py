@@ -1,13 +1,17 @@
 """`Invertible1x1Conv`: Glow's learned channel mixing, LU-parameterised or plain."""
 
+from __future__ import annotations
+
 import math
+from typing import Sequence
 
 import keras
 import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
-from tfnf.bijectors.flow_bijector import FlowBijector, channel_matmul, check_event_shape
+from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
+from tfnf.nets.channel_matmul import channel_matmul
 
 # In LU form the diagonal of U is `sign * |s|`, with `log|s|` softly floored at `log(MIN_ABS_S)`
 # (`floored_log_abs_s`): W stays invertible whatever the optimiser does to its raw parameter.
@@ -104,7 +108,10 @@ class Invertible1x1Conv(FlowBijector):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, lu_decomposed=True, seed=None, dtype=tf.float32, name="invertible_1x1_conv"):
+    def __init__(
+        self, event_shape: Sequence[int], lu_decomposed: bool = True, seed: int | None = None,
+        dtype: tf.DType | str = tf.float32, name: str = "invertible_1x1_conv",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         dtype = tf.as_dtype(dtype)

@@ -1,5 +1,7 @@
 """`Logit`: the logit preprocessing of RealNVP, with a boundary margin `alpha`."""
 
+from __future__ import annotations
+
 import math
 
 import tensorflow as tf
@@ -22,7 +24,7 @@ class Logit(tfb.Bijector):
       name: bijector name.
     """
 
-    def __init__(self, alpha=0.05, validate_args=False, name="logit"):
+    def __init__(self, alpha: float = 0.05, validate_args: bool = False, name: str = "logit") -> None:
         parameters = dict(locals())
         if not 0.0 <= float(alpha) < 0.5:
             raise ValueError(f"alpha must be in [0, 0.5), got {alpha!r}")
@@ -31,6 +33,7 @@ class Logit(tfb.Bijector):
 
     @property
     def alpha(self):
+        """The boundary margin in `[0, 0.5)`: the logit reads `alpha + (1 - 2 alpha) * x`."""
         return self._alpha
 
     def _forward(self, z):

@@ -1,5 +1,9 @@
 """`LULinear`: a learned, LU-parameterised invertible linear map of vectors."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.flow_bijector import check_event_shape
@@ -28,7 +32,10 @@ class LULinear(Invertible1x1Conv):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, seed=None, dtype=tf.float32, name="lu_linear"):
+    def __init__(
+        self, event_shape: Sequence[int], seed: int | None = None, dtype: tf.DType | str = tf.float32,
+        name: str = "lu_linear",
+    ) -> None:
         event_shape = check_event_shape("event_shape", event_shape, min_rank=1, max_rank=1)
         super().__init__(event_shape, lu_decomposed=True, seed=seed, dtype=dtype, name=name)
         self._parameters = dict(event_shape=event_shape, seed=seed, dtype=dtype, name=name)

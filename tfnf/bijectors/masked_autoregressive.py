@@ -30,6 +30,10 @@ directions (see `MADE`). Inside a `tfb.Chain` it is routed by name, as for a
 conditional coupling (`tfnf.bijectors.conditional_kwargs`).
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.flow_bijector import (
@@ -39,9 +43,9 @@ from tfnf.bijectors.flow_bijector import (
     unflatten_batch,
     unflatten_log_det,
 )
-from tfnf.bijectors.made import MADE
-from tfnf.bijectors.precision import network_dtype_policy
+from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
 from tfnf.bijectors.transformers import AffineTransformer
+from tfnf.nets.conditioners import build_network
 
 CONDITIONED_ON = ("data", "latent")
 
@@ -72,17 +76,17 @@ class MaskedAutoregressive(FlowBijector):
 
     def __init__(
         self,
-        event_shape,
-        conditioned_on="data",
-        transformer=None,
-        network=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        scale_bound=2.0,
-        context_size=None,
-        dtype=tf.float32,
-        name="masked_autoregressive",
-    ):
+        event_shape: Sequence[int],
+        conditioned_on: str = "data",
+        transformer: Any | None = None,
+        network: Callable | None = None,
+        hidden_units: Sequence[int] = (64, 64),
+        dropout: float = 0.0,
+        scale_bound: float = 2.0,
+        context_size: int | None = None,
+        dtype: tf.DType | str = tf.float32,
+        name: str = "masked_autoregressive",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape, max_rank=1)
         if conditioned_on not in CONDITIONED_ON:
@@ -90,29 +94,14 @@ class MaskedAutoregressive(FlowBijector):
         dtype = tf.as_dtype(dtype)
         self._conditioned_on = conditioned_on
         self._transformer = AffineTransformer(scale_bound) if transformer is None else transformer
-        if network is None:
-            network = MADE(
-                event_shape[0],
-                self._transformer.num_params,
-                hidden_units=hidden_units,
-                dropout=dropout,
-                context_size=context_size,
-                dtype=network_dtype_policy(dtype),
-            )
-        elif context_size is not None and getattr(network, "context_size", None) != int(context_size):
-            raise ValueError(
-                f"context_size={context_size} but the given network reads context_size="
-                f"{getattr(network, 'context_size', None)}"
+        if network is None:  # the default network (tfnf.nets.conditioners.DEFAULTS: a MADE)
+            network = build_network(
+                None, event_shape, event_shape, self._transformer.num_params, context_size, dtype,
+                autoregressive=True, hidden_units=hidden_units, dropout=dropout,
             )
         self._network = network
-        self._context_size = getattr(network, "context_size", None)
-        if not network.built:
-            with tf.init_scope():
-                x0 = tf.zeros([1, *event_shape], dtype)
-                if self._context_size is None:
-                    network(x0)
-                else:
-                    network(x0, context=tf.zeros([1, self._context_size], dtype))
+        self._context_size = check_network_context(network, context_size, "network")
+        build_network_once(network, event_shape, self._context_size, dtype)
         super().__init__(event_shape, dtype, parameters=parameters, name=name)
 
     @property
@@ -145,35 +134,6 @@ class MaskedAutoregressive(FlowBijector):
             params = self._network(u, context=context, training=training)
         return tf.cast(params, u.dtype)  # a mixed-precision network answers in 16 bits
 
-    def _flat_context(self, conditional_input, batch_shape):
-        """`conditional_input: [*batch, k]` or `[k]` -> `[prod(batch), k]`; None when unconditional."""
-        if self._context_size is None:
-            if conditional_input is not None:
-                raise ValueError(
-                    f"{self.name} is an unconditional autoregressive bijector but received conditional_input; "
-                    "build the flow with a context (num_classes= or context_shape=) to condition it"
-                )
-            return None
-        if conditional_input is None:
-            raise ValueError(
-                f"{self.name} is a conditional autoregressive bijector (context_size={self._context_size}) but "
-                "received no conditional_input; pass it as a keyword (tfnf.flows.condition(flow, context) builds "
-                "the nested bijector_kwargs)"
-            )
-        context = tf.convert_to_tensor(conditional_input)
-        if not (context.dtype.is_floating or context.dtype.is_integer):
-            raise TypeError(f"conditional_input must hold real numbers, got dtype {context.dtype.name}")
-        context = tf.cast(context, self.dtype)
-        if context.shape.rank == 0 or (
-            context.shape.rank is not None and context.shape[-1] not in (None, self._context_size)
-        ):
-            raise ValueError(
-                f"{self.name} expects conditional_input of shape [batch, {self._context_size}], "
-                f"got {context.shape.as_list() if context.shape.rank is not None else 'unknown'}"
-            )
-        full_shape = tf.concat([batch_shape, [self._context_size]], axis=0)
-        return tf.reshape(tf.broadcast_to(context, full_shape), [-1, self._context_size])
-
     def _parallel(self, u, transform, context=None):
         """One pass: parameters from `u` itself (`u: [batch, D]`)."""
         out, log_det = transform(u, self._run_network(u, context))
@@ -196,7 +156,9 @@ class MaskedAutoregressive(FlowBijector):
 
     def _apply(self, u, transform, parallel, conditional_input=None):
         u_flat, batch_shape = flatten_batch(u, self.event_shape_in)
-        context = self._flat_context(conditional_input, batch_shape)
+        context = flat_context(
+            conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "autoregressive bijector")
+        )
         out, log_det = (self._parallel if parallel else self._sequential)(u_flat, transform, context)
         return unflatten_batch(out, batch_shape, self.event_shape_in), unflatten_log_det(log_det, batch_shape)
 

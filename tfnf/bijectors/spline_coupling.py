@@ -1,5 +1,9 @@
 """`SplineCoupling`: the neural spline coupling (rational-quadratic transformer)."""
 
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.coupling import Coupling
@@ -27,20 +31,20 @@ class SplineCoupling(Coupling):
 
     def __init__(
         self,
-        event_shape,
-        num_bins=8,
-        bound=3.0,
-        mask=None,
-        parity=0,
-        conditioner=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        min_bin_size=1e-3,
-        min_slope=1e-3,
-        context_size=None,
-        dtype=tf.float32,
-        name="spline_coupling",
-    ):
+        event_shape: Sequence[int],
+        num_bins: int = 8,
+        bound: float = 3.0,
+        mask: str | None = None,
+        parity: int = 0,
+        conditioner: Callable | None = None,
+        hidden_units: Sequence[int] = (64, 64),
+        dropout: float = 0.0,
+        min_bin_size: float = 1e-3,
+        min_slope: float = 1e-3,
+        context_size: int | None = None,
+        dtype: tf.DType | str = tf.float32,
+        name: str = "spline_coupling",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape)
         if len(event_shape) != 1:

@@ -14,6 +14,8 @@ Same interface as the transformers of `tfnf.bijectors.transformers`:
     inverse(y, params) -> (x, log_det)   # elementwise log|dx/dy|, shape of y
 """
 
+from __future__ import annotations
+
 import math
 
 import tensorflow as tf
@@ -40,7 +42,7 @@ class RationalQuadraticSplineTransformer:
       min_slope: smallest derivative at an interior knot.
     """
 
-    def __init__(self, num_bins=8, bound=3.0, min_bin_size=1e-3, min_slope=1e-3):
+    def __init__(self, num_bins: int = 8, bound: float = 3.0, min_bin_size: float = 1e-3, min_slope: float = 1e-3) -> None:
         if int(num_bins) != num_bins or num_bins < 1:
             raise ValueError(f"num_bins must be an integer >= 1, got {num_bins!r}")
         if not bound > 0:
@@ -60,6 +62,7 @@ class RationalQuadraticSplineTransformer:
 
     @property
     def num_params(self):
+        """Raw parameters per element, `3 * num_bins - 1`."""
         return 3 * self.num_bins - 1
 
     def spline(self, params):
@@ -72,10 +75,12 @@ class RationalQuadraticSplineTransformer:
         return tfb.RationalQuadraticSpline(widths, heights, slopes, range_min=-self.bound)
 
     def forward(self, x, params):
+        """`(y, log|dy/dx|)`, both shaped as `x`, for `params: [*x.shape, 3 * num_bins - 1]`."""
         spline = self.spline(params)
         return spline.forward(x), spline.forward_log_det_jacobian(x, event_ndims=0)
 
     def inverse(self, y, params):
+        """`(x, -log|dy/dx|)`, both shaped as `y`, for `params: [*y.shape, 3 * num_bins - 1]`."""
         spline = self.spline(params)
         x = spline.inverse(y)
         # -log|dy/dx| at the solution: the same expression as `forward`, so the

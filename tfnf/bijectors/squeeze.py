@@ -1,5 +1,9 @@
 """`Squeeze`: space-to-depth by a factor of 2 (a permutation, log-det 0)."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import tensorflow as tf
 
 from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape, flatten_batch
@@ -19,7 +23,9 @@ class Squeeze(FlowBijector):
       name: bijector name.
     """
 
-    def __init__(self, event_shape, factor=2, dtype=tf.float32, name="squeeze"):
+    def __init__(
+        self, event_shape: Sequence[int], factor: int = 2, dtype: tf.DType | str = tf.float32, name: str = "squeeze",
+    ) -> None:
         parameters = dict(locals())
         event_shape = check_event_shape("event_shape", event_shape, min_rank=3, max_rank=3)
         factor = int(factor)

@@ -11,6 +11,8 @@ small interface, so a coupling can swap one for another:
 `params` has shape `[*x.shape, num_params]`.
 """
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 
@@ -26,7 +28,7 @@ class AffineTransformer:
 
     num_params = 2
 
-    def __init__(self, scale_bound=2.0):
+    def __init__(self, scale_bound: float = 2.0) -> None:
         if not scale_bound > 0:
             raise ValueError(f"scale_bound must be > 0, got {scale_bound!r}")
         self.scale_bound = float(scale_bound)
@@ -37,10 +39,12 @@ class AffineTransformer:
         return shift, log_scale
 
     def forward(self, x, params):
+        """`(y, log_scale)`: `y = x * exp(log_scale) + shift`, both shaped as `x`, from `params: [*x.shape, 2]`."""
         shift, log_scale = self._shift_and_log_scale(params)
         return x * tf.math.exp(log_scale) + shift, log_scale
 
     def inverse(self, y, params):
+        """`(x, -log_scale)`: `x = (y - shift) * exp(-log_scale)`, both shaped as `y`, from `params: [*y.shape, 2]`."""
         shift, log_scale = self._shift_and_log_scale(params)
         return (y - shift) * tf.math.exp(-log_scale), -log_scale
 
@@ -51,7 +55,9 @@ class AdditiveTransformer:
     num_params = 1
 
     def forward(self, x, params):
+        """`(x + shift, None)` with `shift = params[..., 0]`, `params: [*x.shape, 1]` (log-det: zero)."""
         return x + tf.squeeze(params, axis=-1), None
 
     def inverse(self, y, params):
+        """`(y - shift, None)` with `shift = params[..., 0]`, `params: [*y.shape, 1]` (log-det: zero)."""
         return y - tf.squeeze(params, axis=-1), None

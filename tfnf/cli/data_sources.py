@@ -7,6 +7,7 @@ import numpy as np
 from tfnf import datasets
 from tfnf.cli.errors import CommandLineError
 from tfnf.cli.parser import DATASETS, SPLITS
+from tfnf.rules.dequantization import dequantize
 
 TOY_TRAIN, TOY_VALIDATION, TOY_TEST = 20000, 2000, 5000
 
@@ -96,5 +97,5 @@ def dequantized_batches(x, num_bins, seed, batch_size=256):
     for batch in batches:
         batch = batch.astype(np.float32)
         if num_bins:
-            batch = batch + rng.uniform(size=batch.shape).astype(np.float32)
+            batch = dequantize(batch, rng.uniform(size=batch.shape).astype(np.float32))
         yield batch

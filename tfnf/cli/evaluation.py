@@ -1,10 +1,9 @@
 """Test-set NLL and bits/dim, computed the same way for a live model and a SavedModel."""
 
-import math
-
 import numpy as np
 
 from tfnf.cli.data_sources import dequantized_batches
+from tfnf.rules.bits_per_dim import nats_to_bits_per_dim
 
 EVALUATION_SEED = 1234
 EVALUATION_REPEATS = 4
@@ -26,4 +25,4 @@ def evaluate_log_prob(log_prob_fn, x, num_bins, num_dims, repeats=EVALUATION_REP
             total += values.sum()
             count += len(values)
     nll = -total / count
-    return {"nll": nll, "bits_per_dim": nll / (num_dims * math.log(2.0)), "examples": count // max(1, repeats if num_bins else 1)}
+    return {"nll": nll, "bits_per_dim": nats_to_bits_per_dim(nll, num_dims), "examples": count // max(1, repeats if num_bins else 1)}

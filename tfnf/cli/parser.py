@@ -9,11 +9,12 @@ import argparse
 from importlib import metadata
 
 from tfnf.datasets.tfds_images import TFDS_IMAGE_NAMES
+from tfnf.flow_registry import COMMAND_LINE_FLOWS, kinds_help
 from tfnf.datasets.toy2d import TOY2D_NAMES
 from tfnf.rules.integers import MAX_INT32, MAX_SEED, check_integer
 
 DATASETS = ("digits", *TOY2D_NAMES, *TFDS_IMAGE_NAMES)
-FLOWS = ("glow", "realnvp", "nice", "nsf", "maf", "iaf")
+FLOWS = COMMAND_LINE_FLOWS  # the builders `tfnf train` offers (tfnf.flow_registry)
 COUPLINGS = ("affine", "additive")
 SPLITS = ("train", "validation", "test")
 DEFAULT_TEMPERATURES = (0.5, 0.7, 0.85, 1.0)
@@ -104,7 +105,7 @@ def add_train_arguments(parser):
                       help="TFDS images: bits per pixel (Glow used 5)")
     data.add_argument("--image-size", type=integer("--image-size"), help="TFDS images: resize to this size")
     model = parser.add_argument_group("model")
-    model.add_argument("--flow", default="glow", choices=FLOWS, help="flow; nsf, maf and iaf need 2-D data")
+    model.add_argument("--flow", default="glow", choices=FLOWS, help=f"flow: {kinds_help()}")
     model.add_argument("--levels", type=integer("--levels"), default=2, help="glow/realnvp on images: multi-scale levels")
     model.add_argument("--steps", type=integer("--steps"), default=8, help="glow: steps per level")
     model.add_argument("--hidden", type=integer("--hidden"), default=128, help="conditioner width (conv channels or MLP units)")

@@ -101,9 +101,10 @@ def bijector_steps(bijector):
     """The bijectors of a chain in the order `forward` applies them (latent -> data), nested
     chains flattened and identities left out."""
     import tensorflow_probability as tfp
-    from tensorflow_probability.python.bijectors.chain import _Chain  # what `tfb.Chain(...)` builds
 
-    if isinstance(bijector, _Chain):
+    from tfnf.private_apis import is_chain
+
+    if is_chain(bijector):
         return [step for inner in reversed(bijector.bijectors) for step in bijector_steps(inner)]
     if isinstance(bijector, tfp.bijectors.Identity):
         return []

@@ -2,7 +2,6 @@
 
 import glob
 import json
-import math
 import os
 
 import numpy as np
@@ -19,6 +18,7 @@ from tfnf.export import load_metadata
 from tfnf.files import write_file
 from tfnf.keras.image_grid import image_grid, save_image_grids
 from tfnf.rules.integers import MAX_INT32, check_integer, seed_pair
+from tfnf.rules.temperature import check_temperature, default_temperature
 
 
 def unreadable_saved_model_part(path):
@@ -88,8 +88,10 @@ def metadata_problem(found):
     """What is wrong with the parsed content of `tfnf.json` for the command line, or None.
 
     The commands read `num_bins` (null, or the number of grey levels: an
-    integer >= 2) and `temperature`/`base_distribution` (strings); the other
-    entries are for clients and are left alone.
+    integer >= 2), `gaussian_base` (a bool) and `base_distribution` (a string);
+    exports written before `gaussian_base` was recorded say it in
+    `temperature` (a string, `"1 only"` for a base that is not Gaussian). The
+    other entries are for clients and are left alone.
     """
     if not isinstance(found, dict):
         return f"holds a JSON {type(found).__name__}, expected an object"
@@ -98,10 +100,21 @@ def metadata_problem(found):
     num_bins = found["num_bins"]
     if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2):
         return f"num_bins must be null or an integer >= 2, got {json.dumps(num_bins)}"
+    if "gaussian_base" in found and not isinstance(found["gaussian_base"], bool):
+        return f"gaussian_base must be true or false, got {json.dumps(found['gaussian_base'])}"
     for key in ("temperature", "base_distribution"):
         if key in found and not isinstance(found[key], str):
             return f"{key} must be a string, got {json.dumps(found[key])}"
     return None
+
+
+def has_gaussian_base(metadata: dict) -> bool:
+    """Whether the export's base is Gaussian (its samples take any temperature), from checked
+    metadata: `gaussian_base`, else the phrase of older exports, else True (the oldest
+    exports, from before bases other than N(0, I))."""
+    if "gaussian_base" in metadata:
+        return metadata["gaussian_base"]
+    return metadata.get("temperature") != "1 only"
 
 
 def metadata_of(path):
@@ -152,18 +165,14 @@ def scatter_path(array_path):
 
 def run_sample(args):
     check_integer(args.num_samples, "--num-samples", 1, MAX_INT32)
-    if args.temperature is not None and not 0 <= args.temperature < math.inf:
-        raise CommandLineError(f"--temperature must be finite and >= 0, got {args.temperature}")
+    if args.temperature is not None:
+        check_temperature(args.temperature, "--temperature")
     loaded = load_saved_model(args.saved_model)
     metadata = metadata_of(args.saved_model)
-    gaussian_base = metadata.get("temperature") != "1 only"  # exports from before it was recorded: N(0, I)
+    gaussian_base = has_gaussian_base(metadata)
     if args.temperature is None:
-        args.temperature = 0.7 if gaussian_base else 1.0
-    elif not gaussian_base and args.temperature != 1:
-        raise CommandLineError(
-            f"--temperature must be 1 for this model: its base distribution is not Gaussian "
-            f"({metadata.get('base_distribution')}), got {args.temperature}"
-        )
+        args.temperature = default_temperature(gaussian_base)
+    check_temperature(args.temperature, "--temperature", gaussian_base, str(metadata.get("base_distribution")))
     outputs = loaded.signatures["sample_seeded"](
         num_samples=tf.constant(args.num_samples, tf.int32),
         temperature=tf.constant(args.temperature, tf.float32),

@@ -1,7 +1,6 @@
 """`tfnf train`: train a flow on a dataset, write pictures, metrics and a SavedModel."""
 
 import json
-import math
 import os
 import platform
 import shlex
@@ -13,17 +12,21 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfnf
-from tfnf import datasets
+from tfnf import datasets, flow_registry
 from tfnf.cli.data_sources import load_source
 from tfnf.cli.errors import CommandLineError
 from tfnf.cli.evaluation import evaluate_log_prob
+from tfnf.cli.interrupt_watch import InterruptWatch
 from tfnf.cli.parser import DEFAULT_TEMPERATURES, DEFAULTS, FLOWS
 from tfnf.cli.plots import save_density_2d, save_loss_curves, save_samples_2d, save_warping_2d
 from tfnf.cli.step_history import StepHistory
 from tfnf.files import backed_up_epochs, is_backup_folder, make_backup_folder, remove_backup_folder, write_file
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
+from tfnf.rules.numbers import check_positive
+from tfnf.rules.temperature import check_temperature
 
-VECTOR_ONLY_FLOWS = {"nsf": "num_couplings", "maf": "num_layers", "iaf": "num_layers"}
+# A `tfnf train` option's value as a builder argument (others pass as they are).
+AS_BUILDER_ARGUMENT = {"hidden_units": lambda hidden: (hidden, hidden)}
 
 
 def check_arguments(args):
@@ -34,13 +37,12 @@ def check_arguments(args):
         "--hidden": args.hidden, "--couplings": args.couplings,
     }
     for flag, value in positive.items():
-        if value is not None and not 0 < value < math.inf:
-            raise CommandLineError(f"{flag} must be a positive number, got {value}")
+        if value is not None:
+            check_positive(value, flag)
     if args.dropout is not None and not 0 <= args.dropout < 1:
         raise CommandLineError(f"--dropout must be in [0, 1), got {args.dropout}")
     for temperature in args.temperatures:
-        if not 0 <= temperature < math.inf:
-            raise CommandLineError(f"--temperatures must be finite and >= 0, got {temperature}")
+        check_temperature(temperature, "--temperatures")
     if args.patience < 0:
         raise CommandLineError(f"--patience must be >= 0, got {args.patience}")
     if not 1 <= args.num_bits <= 8:
@@ -48,29 +50,22 @@ def check_arguments(args):
 
 
 def build_flow(args, source):
-    """The flow named by `--flow`, sized by the options, for the source's event shape."""
-    shape = source.event_shape
+    """The flow named by `--flow`, sized by the options the registry maps to its arguments
+    (`tfnf.flow_registry`), for the source's event shape."""
     if args.flow not in FLOWS:
         raise CommandLineError(f"unknown flow {args.flow!r}; choose one of: {', '.join(FLOWS)}")
+    entry = flow_registry.REGISTRY[args.flow]
+    shape = source.event_shape
+    kind = flow_registry.IMAGE if len(shape) == 3 else flow_registry.VECTOR
+    if kind not in entry.kinds:
+        needs = "image" if flow_registry.IMAGE in entry.kinds else "vector"
+        raise CommandLineError(f"{args.flow} needs {needs} data, dataset {source.name!r} has events of shape {shape}")
+    arguments = {
+        name: AS_BUILDER_ARGUMENT.get(name, lambda value: value)(getattr(args, option))
+        for name, option in entry.options[kind].items()
+    }
     try:
-        if args.flow == "glow":
-            if len(shape) != 3:
-                raise CommandLineError(f"glow needs image data, dataset {source.name!r} has events of shape {shape}")
-            return tfnf.flows.glow(
-                shape, num_levels=args.levels, num_steps=args.steps, hidden_channels=args.hidden,
-                coupling=args.coupling, dropout=args.dropout, seed=args.seed,
-            )
-        if args.flow == "realnvp":
-            if len(shape) == 3:
-                return tfnf.flows.realnvp(shape, num_levels=args.levels, hidden_channels=args.hidden, dropout=args.dropout)
-            return tfnf.flows.realnvp(shape, num_couplings=args.couplings, hidden_units=(args.hidden, args.hidden), dropout=args.dropout)
-        hidden_units = (args.hidden, args.hidden)
-        if args.flow in VECTOR_ONLY_FLOWS:
-            if len(shape) != 1:
-                raise CommandLineError(f"{args.flow} needs vector data, dataset {source.name!r} has events of shape {shape}")
-            size = {VECTOR_ONLY_FLOWS[args.flow]: args.couplings}
-            return tfnf.flows.BUILDERS[args.flow](shape, hidden_units=hidden_units, dropout=args.dropout, **size)
-        return tfnf.flows.nice(shape, num_couplings=args.couplings, hidden_units=hidden_units, dropout=args.dropout)
+        return flow_registry.load_builder(args.flow)(shape, **arguments)
     except ValueError as error:
         raise CommandLineError(str(error)) from None
 
@@ -88,15 +83,15 @@ def _versions():
 def sampling_temperatures(model, requested):
     """The temperatures of the sample grids: `requested` for a Gaussian base, else 1 only.
 
-    Raises CommandLineError if temperatures other than 1 were asked for a base
-    that is not Gaussian (its samples have no temperature).
+    Raises `ValueError` (`tfnf.rules.temperature`) if temperatures other than 1
+    were asked for a base that is not Gaussian (its samples have no temperature).
     """
     if model.data_flow.gaussian_base:
         return tuple(requested)
-    if requested != DEFAULT_TEMPERATURES and any(t != 1 for t in requested):
-        raise CommandLineError(
-            f"--temperatures must be 1 for this flow: its base distribution is not Gaussian, got {list(requested)}"
-        )
+    if requested != DEFAULT_TEMPERATURES:
+        base = type(model.data_flow.base).__name__
+        for temperature in requested:
+            check_temperature(temperature, "--temperatures", gaussian_base=False, base=base)
     return (1.0,)
 
 
@@ -217,10 +212,11 @@ def run(args):
         )
     start = time.perf_counter()
     try:
-        history = model.fit(
-            source.train, validation_data=validation, epochs=epochs, callbacks=callbacks,
-            verbose=0 if args.quiet else 2, **fit_kwargs
-        )
+        with InterruptWatch() as interrupt_watch:
+            history = model.fit(
+                source.train, validation_data=validation, epochs=epochs, callbacks=[*callbacks, interrupt_watch],
+                verbose=0 if args.quiet else 2, **fit_kwargs
+            )
     except KeyboardInterrupt:
         raise KeyboardInterrupt(
             f"the finished epochs are backed up in {backup_dir}\ncontinue with: {resume_command(args)}"

@@ -1,29 +1,38 @@
 """`digits`: scikit-learn's bundled 8x8 handwritten digits as 17-level images."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tfnf.datasets.in_memory import as_dataset
 
-DIGITS_NUM_BINS = 17
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+#: Grey levels of the digits: integer pixels in `[0, 16]`.
+DIGITS_NUM_BINS: int = 17
 DIGITS_SPLIT_SEED = 0
-DIGITS_SPLIT_SIZES = {"train": 1257, "validation": 270, "test": 270}
+#: Images per split (`"all"` is their union, 1797).
+DIGITS_SPLIT_SIZES: dict[str, int] = {"train": 1257, "validation": 270, "test": 270}
 SPLITS = ("train", "validation", "test", "all")
 
 
-def _all_images():
+def _all_images() -> np.ndarray:
     from sklearn.datasets import load_digits
 
     return load_digits().images[..., None].astype(np.float32)
 
 
-def _all_labels():
+def _all_labels() -> np.ndarray:
     from sklearn.datasets import load_digits
 
     return load_digits().target.astype(np.int32)
 
 
-def digits_split_indices(split):
-    """Row indices into scikit-learn's 1797 digits for `split`.
+def digits_split_indices(split: str) -> np.ndarray:
+    """Row indices `[N]` into scikit-learn's 1797 digits for `split`.
 
     The split is fixed: a permutation with `np.random.default_rng(0)`; the first
     1257 rows are `train`, the next 270 `validation`, the last 270 `test`.
@@ -41,7 +50,14 @@ def digits_split_indices(split):
     raise AssertionError("unreachable")
 
 
-def digits(split="train", as_numpy=False, batch_size=None, shuffle=None, seed=0, with_labels=False):
+def digits(
+    split: str = "train",
+    as_numpy: bool = False,
+    batch_size: int | None = None,
+    shuffle: bool | None = None,
+    seed: int = 0,
+    with_labels: bool = False,
+) -> tf.data.Dataset | np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The bundled digits (offline), `[N, 8, 8, 1]` float32 integer pixels in `[0, 16]`.
 
     17 grey levels (`DIGITS_NUM_BINS`); labels are dropped unless

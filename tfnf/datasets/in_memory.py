@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
-def as_dataset(arrays: Any, batch_size: int | None = None, shuffle: bool = False, seed: int = 0) -> Any:
+def as_dataset(
+    arrays: np.ndarray | tuple[np.ndarray, ...], batch_size: int | None = None, shuffle: bool = False, seed: int = 0
+) -> tf.data.Dataset:
     """`arrays` (an array `[N, ...]`, or a tuple of them) as a `tf.data.Dataset` of examples,
     reshuffled every epoch when `shuffle`, batched by `batch_size` (None: single examples), prefetched."""
     import tensorflow as tf  # here, so that the dataset modules load without TensorFlow

@@ -29,18 +29,24 @@ split, as any set of patches cut from a few photographs does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tfnf.datasets.in_memory import as_dataset
 
-PATCH_FORMS = ("vectors", "images")
-NATURAL_PATCH_SIZES = {
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+#: The forms `natural_patches` takes: 63-D vectors or 32x32x3 images.
+PATCH_FORMS: tuple[str, ...] = ("vectors", "images")
+#: Patches per form and split.
+NATURAL_PATCH_SIZES: dict[str, dict[str, int]] = {
     "vectors": {"train": 100_000, "validation": 10_000, "test": 20_000},
     "images": {"train": 10_000, "validation": 1_000, "test": 2_000},
 }
-NATURAL_PATCH_NUM_BINS = {"vectors": None, "images": 256}
+#: Pixel levels per form (None: continuous data).
+NATURAL_PATCH_NUM_BINS: dict[str, int | None] = {"vectors": None, "images": 256}
 PATCH_SIDES = {"vectors": 8, "images": 32}
 REGION_GRID = (7, 10)  # rows x columns of regions in each 427 x 640 photograph
 REGION_SIZE = (61, 64)
@@ -120,7 +126,7 @@ def natural_patches(
     batch_size: int | None = None,
     shuffle: bool | None = None,
     seed: int = 0,
-) -> Any:
+) -> np.ndarray | tf.data.Dataset:
     """Patches of scikit-learn's sample photographs (offline; see the module docstring).
 
     Returns `[N, 63]` float32 vectors (`form="vectors"`) or `[N, 32, 32, 3]`

@@ -1,8 +1,15 @@
 """`tfds_images`: `tf.data` pipelines of integer-pixel images from TensorFlow Datasets."""
 
-import os
+from __future__ import annotations
 
-TFDS_IMAGE_NAMES = ("mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a")
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+#: The TFDS datasets `tfds_images` reads.
+TFDS_IMAGE_NAMES: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a")
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -14,7 +21,7 @@ class DatasetUnavailableError(RuntimeError):
       download_error: None if no download was allowed, else the first line of why it failed.
     """
 
-    def __init__(self, name, data_dir, download_error=None):
+    def __init__(self, name: str, data_dir: str, download_error: str | None = None) -> None:
         self.name, self.data_dir, self.download_error = name, data_dir, download_error
         if download_error is None:
             message = (
@@ -26,19 +33,19 @@ class DatasetUnavailableError(RuntimeError):
         super().__init__(message)
 
 
-def _first_line(error):
+def _first_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
 
 
-def num_bins_for(num_bits):
+def num_bins_for(num_bits: int) -> int:
     """Grey levels of images with `num_bits` bits per pixel (`2 ** num_bits`)."""
     if not 1 <= int(num_bits) <= 8:
         raise ValueError(f"num_bits must be in 1..8, got {num_bits!r}")
     return 2 ** int(num_bits)
 
 
-def _default_data_dir():
+def _default_data_dir() -> str:
     return os.environ.get("TFDS_DATA_DIR", os.path.join(os.path.expanduser("~"), "tensorflow_datasets"))
 
 
@@ -59,20 +66,20 @@ def _prepare_image(image, image_size, num_bits, center_crop):
 
 
 def tfds_images(
-    name,
-    split="train",
-    batch_size=64,
-    image_size=None,
-    num_bits=8,
-    shuffle=True,
-    shuffle_buffer=10000,
-    cache=True,
-    random_flip=False,
-    seed=0,
-    data_dir=None,
-    download=False,
-    drop_remainder=False,
-):
+    name: str,
+    split: str = "train",
+    batch_size: int = 64,
+    image_size: int | None = None,
+    num_bits: int = 8,
+    shuffle: bool = True,
+    shuffle_buffer: int = 10000,
+    cache: bool = True,
+    random_flip: bool = False,
+    seed: int = 0,
+    data_dir: str | None = None,
+    download: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """Batches of images `[batch, H, W, C]`, float32 integer pixels in `[0, 2**num_bits)`.
 
     Supported: `mnist`, `fashion_mnist` (28x28x1), `cifar10`, `svhn_cropped`

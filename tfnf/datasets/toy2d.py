@@ -12,23 +12,28 @@ with data roughly inside `[-4, 4]^2`. `moons` and `circles` are scikit-learn's
   of a 4x4 board of 2x2 cells covering `[-4, 4]^2`; density 1/32 there, 0 elsewhere.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
-EIGHT_GAUSSIANS_RADIUS = 2.0
-EIGHT_GAUSSIANS_STD = 0.3
+#: Radius of the circle the `eight_gaussians` means lie on.
+EIGHT_GAUSSIANS_RADIUS: float = 2.0
+#: Standard deviation of each `eight_gaussians` component.
+EIGHT_GAUSSIANS_STD: float = 0.3
 CHECKERBOARD_CELL = 2.0
-TOY2D_NAMES = ("moons", "circles", "eight_gaussians", "checkerboard", "pinwheel", "two_spirals")
+#: The names `toy2d` takes.
+TOY2D_NAMES: tuple[str, ...] = ("moons", "circles", "eight_gaussians", "checkerboard", "pinwheel", "two_spirals")
 _EXACT = ("eight_gaussians", "checkerboard")
 
 
-def _check_name(name):
+def _check_name(name: str) -> None:
     if name not in TOY2D_NAMES:
         raise ValueError(f"unknown 2-D dataset {name!r}; expected one of {TOY2D_NAMES}")
 
 
-def eight_gaussian_means():
+def eight_gaussian_means() -> np.ndarray:
     """The 8 mixture means, `[8, 2]`."""
     angles = 2 * math.pi * np.arange(8) / 8
     return EIGHT_GAUSSIANS_RADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -100,7 +105,7 @@ _SAMPLERS = {
 }
 
 
-def toy2d(name, n, seed=0):
+def toy2d(name: str, n: int, seed: int = 0) -> np.ndarray:
     """`n` points `[n, 2]` (float32) from the 2-D density `name` (see `TOY2D_NAMES`)."""
     _check_name(name)
     if int(n) != n or n < 0:
@@ -109,13 +114,13 @@ def toy2d(name, n, seed=0):
     return _SAMPLERS[name](rng, int(n)).astype(np.float32)
 
 
-def has_exact_log_prob(name):
+def has_exact_log_prob(name: str) -> bool:
     """Whether `toy2d_log_prob` knows the closed-form density of `name`."""
     _check_name(name)
     return name in _EXACT
 
 
-def toy2d_log_prob(name, x):
+def toy2d_log_prob(name: str, x: np.ndarray) -> np.ndarray:
     """Exact log-density `[n]` (float64) of `x: [n, 2]` under `eight_gaussians` or `checkerboard`."""
     _check_name(name)
     if name not in _EXACT:

@@ -15,7 +15,8 @@ without tfnf. Signatures:
 
 `pixels` (float32 integer values in `[0, num_bins)`) exists for discrete data
 only. Samples come from the flow's own base distribution, at a temperature as
-`DataFlow` defines it (a non-Gaussian base takes temperature 1 only).
+`DataFlow` defines it (`tfnf.rules.temperature`: a non-Gaussian base takes
+temperature 1 only, which `DataFlow.latent_sample` asserts).
 
 A conditional model's signatures take one more input, `condition`: int32
 `[None]` class labels, float32 `[None, k]` context vectors or float32
@@ -32,12 +33,18 @@ non-finite context vectors, a condition whose length is not the batch's, and
 more samples than one call may return (4 GiB, as `FlowModel.sample`).
 """
 
+from __future__ import annotations
+
 import json
+import os
 
 import tensorflow as tf
 
-from tfnf.keras.sampling_arguments import MAX_SAMPLE_BYTES, max_samples
 from tfnf.files import write_atomically
+from tfnf.keras.flow_model import FlowModel
+from tfnf.keras.sampling_arguments import MAX_SAMPLE_BYTES, max_samples
+from tfnf.rules.finite_weights import refuse_nonfinite_weights
+from tfnf.rules.pixels import pixel_range_message, pixels_in_range
 
 METADATA_FILE = "tfnf.json"
 SIGNATURES = ("serving_default", "log_prob", "sample", "sample_seeded", "encode", "decode")
@@ -50,7 +57,7 @@ def _assert(condition, message):
 class FlowExport(tf.Module):
     """The serving graph of one `FlowModel` (see the module docstring)."""
 
-    def __init__(self, model):
+    def __init__(self, model: FlowModel) -> None:
         super().__init__(name="tfnf_flow")
         self.data_flow = model.data_flow
         self.max_samples = max_samples(model.event_shape, model.flow_dtype)  # a constant of the graph
@@ -105,10 +112,9 @@ class FlowExport(tf.Module):
                 _assert(tf.reduce_all(tf.math.is_finite(value)), [f"{name} contains NaN or Inf values"]),
             ]
             if name == "x" and flow.num_bins:
+                low, high = tf.reduce_min(value), tf.reduce_max(value)
                 assertions.append(_assert(
-                    tf.reduce_all(tf.logical_and(value >= 0.0, value < float(flow.num_bins))),
-                    [f"x must hold pixel values in [0, {flow.num_bins}) for num_bins={flow.num_bins}, got values in",
-                     tf.reduce_min(value), tf.reduce_max(value)],
+                    pixels_in_range(low, high, float(flow.num_bins)), [pixel_range_message(name, flow.num_bins), low, high]
                 ))
             batch = tf.shape(value)[0]
         cap = f"at most {self.max_samples} ({MAX_SAMPLE_BYTES // 2**30} GiB of samples per call, as FlowModel.sample)"
@@ -116,9 +122,6 @@ class FlowExport(tf.Module):
             n = inputs["num_samples"]
             assertions.append(_assert(n > 0, ["num_samples must be positive, got", n]))
             assertions.append(_assert(n <= self.max_samples, [f"num_samples must be {cap}; draw them in several calls, got", n]))
-        if "temperature" in inputs:
-            t = inputs["temperature"]
-            assertions.append(_assert(tf.logical_and(t >= 0.0, tf.math.is_finite(t)), ["temperature must be finite and >= 0, got", t]))
         if "condition" in inputs:
             condition, spec = inputs["condition"], flow.condition_spec
             assertions.append(_assert(tf.shape(condition)[0] > 0, ["condition is empty; pass at least one"]))
@@ -170,21 +173,25 @@ class FlowExport(tf.Module):
     def _decode(self, z, condition=None):
         return self._data_outputs(self.data_flow.decode(self._as_flow_dtype(z), condition), "x")
 
-    def signatures(self):
+    def signatures(self) -> dict:
+        """The serving signatures by name (`serving_default` is `log_prob`), for `tf.saved_model.save`."""
         functions = {"log_prob": self.log_prob, "sample": self.sample, "sample_seeded": self.sample_seeded,
                      "encode": self.encode, "decode": self.decode}
         return {"serving_default": self.log_prob, **functions}
 
 
-def export_metadata(model):
-    """What a client needs to know without tfnf: shapes, bins, builder config, base."""
+def export_metadata(model: FlowModel) -> dict:
+    """What a client needs to know without tfnf: shapes, bins, builder config, base.
+
+    Facts only: `gaussian_base` (a bool) says whether `temperature` scales the
+    base's standardised noise (True) or must be 1 (False)."""
     metadata = {
         "event_shape": list(model.event_shape),
         "num_bins": model.num_bins,
         "preprocessing": model.preprocessing,
         "flow": model.flow_description,
         "base_distribution": type(model.data_flow.base).__name__,
-        "temperature": "scales the base's standardised noise" if model.data_flow.gaussian_base else "1 only",
+        "gaussian_base": bool(model.data_flow.gaussian_base),
         "signatures": list(SIGNATURES),
     }
     if model.conditional:
@@ -192,13 +199,16 @@ def export_metadata(model):
     return metadata
 
 
-def load_metadata(path):
+def load_metadata(path: str | os.PathLike) -> dict:
     """Read the metadata written beside an export (`assets.extra/tfnf.json`)."""
     with tf.io.gfile.GFile(f"{str(path).rstrip('/')}/assets.extra/{METADATA_FILE}") as handle:
         return json.load(handle)
 
 
-def export_saved_model(model, filepath, overwrite=False, verbose=None, options=None):
+def export_saved_model(
+    model: FlowModel, filepath: str | os.PathLike, overwrite: bool = False, verbose: bool | None = None,
+    options: tf.saved_model.SaveOptions | None = None,
+) -> str:
     """Write `model` as a SavedModel at `filepath` (any `tf.io.gfile` path) and return the path.
 
     For TF Serving, point `filepath` at `<base>/<name>/<version>` (e.g.
@@ -221,12 +231,7 @@ def export_saved_model(model, filepath, overwrite=False, verbose=None, options=N
             "refusing to export: the model's ActNorm layers never saw data; "
             "train it (fit) or call model.initialize(batch) first"
         )
-    broken = model.data_flow.nonfinite_parts()
-    if broken:
-        raise ValueError(
-            f"refusing to export: NaN or Inf in {', '.join(broken[:5])} (did training diverge?); restore "
-            "finite weights (load_weights from a checkpoint or a BackupAndRestore backup) first"
-        )
+    refuse_nonfinite_weights(model.data_flow.nonfinite_parts(), "refusing to export:")
     export = FlowExport(model)
 
     def write(staging):

@@ -7,6 +7,8 @@ A SavedModel export holds the files `tf.saved_model.save` writes
 README): a new export replacing the folder carries those files over.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 
@@ -19,19 +21,19 @@ _LIBRARY_FILES = {"saved_model.pb", "saved_model.pbtxt", "fingerprint.pb", METAD
 _LIBRARY_FOLDERS = ("variables/", "assets/")
 
 
-def is_previous_export(path):
+def is_previous_export(path: str) -> bool:
     """True for a folder that a tfnf export wrote (it holds `saved_model.pb` and `assets.extra/tfnf.json`)."""
     return tf.io.gfile.exists(join(path, "saved_model.pb")) and tf.io.gfile.exists(
         join(join(path, "assets.extra"), "tfnf.json")
     )
 
 
-def written_by_export(relative_path):
+def written_by_export(relative_path: str) -> bool:
     """True if an export writes the file at `relative_path` ('/'-separated) inside its folder."""
     return relative_path in _LIBRARY_FILES or relative_path.startswith(_LIBRARY_FOLDERS)
 
 
-def files_added_by_others(path):
+def files_added_by_others(path: str) -> list[str]:
     """The files (paths relative to `path`, '/'-separated) in the export `path` that no export wrote.
 
     On a local disk a link (to a file or a folder) counts as one file: it is
@@ -52,7 +54,7 @@ def files_added_by_others(path):
     return sorted(added)
 
 
-def carry_added_files(previous, staging):
+def carry_added_files(previous: str, staging: str) -> None:
     """Copy the files others added to the export `previous` into the new export `staging`
     (links as links, never what they point to); the new export's own files win."""
     for relative in files_added_by_others(previous):

@@ -18,15 +18,22 @@ if it is the working directory or contains it. All of it works on any
 names and the clean-up after a killed write.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 
 from tfnf.files.previous_exports import carry_added_files, is_previous_export
 from tfnf.files.write_claims import WriteClaim, is_local, remove
 
+if TYPE_CHECKING:
+    import matplotlib.figure
 
-def target_path(filepath, what="file"):
+
+def target_path(filepath: str | os.PathLike[str], what: str = "file") -> str:
     """`filepath` as a string, absolute if local, without a trailing '/'; a `ValueError` if it names nothing."""
     path = os.fspath(filepath)
     if not isinstance(path, str) or not path.strip():
@@ -36,7 +43,7 @@ def target_path(filepath, what="file"):
     return path.rstrip("/") or path
 
 
-def refuse_link(path, action):
+def refuse_link(path: str, action: str) -> None:
     """Raise if `path` is a symbolic link (a dangling one included): tfnf never writes through one."""
     if is_local(path) and os.path.islink(path):
         raise FileExistsError(
@@ -45,7 +52,7 @@ def refuse_link(path, action):
         )
 
 
-def write_file(filepath, write, overwrite=True):
+def write_file(filepath: str | os.PathLike[str], write: Callable[[str], object], overwrite: bool = True) -> str:
     """Call `write(temporary)` to write a sibling of `filepath`, then rename it onto `filepath`.
 
     The temporary path keeps the target's suffix (`.keras`, `.png`, `.npy`),
@@ -80,7 +87,7 @@ def write_file(filepath, write, overwrite=True):
     return path
 
 
-def _flush_to_disk(path):
+def _flush_to_disk(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)  # the content reaches the disk before the rename does (no empty file after a power cut)
@@ -88,7 +95,7 @@ def _flush_to_disk(path):
         os.close(fd)
 
 
-def save_figure(figure, filepath, **savefig_kwargs):
+def save_figure(figure: matplotlib.figure.Figure, filepath: str | os.PathLike[str], **savefig_kwargs: Any) -> str:
     """`figure.savefig(filepath, **savefig_kwargs)` through `write_file`; returns `filepath`.
 
     The format comes from the suffix (Matplotlib's default format, added to the
@@ -104,7 +111,7 @@ def save_figure(figure, filepath, **savefig_kwargs):
     return path
 
 
-def check_folder_target(path, overwrite):
+def check_folder_target(path: str, overwrite: bool) -> None:
     """Raise unless writing the folder `path` can lose nothing tfnf did not write (see the module docstring)."""
     refuse_link(path, "export to")
     if is_local(path):
@@ -130,7 +137,7 @@ def check_folder_target(path, overwrite):
         )
 
 
-def write_atomically(filepath, write, overwrite=False):
+def write_atomically(filepath: str | os.PathLike[str], write: Callable[[str], object], overwrite: bool = False) -> str:
     """Call `write(staging)` to fill a new staging folder beside `filepath`, then rename it to `filepath`.
 
     Returns `filepath` (absolute for local paths). Raises `ValueError` /
@@ -151,7 +158,7 @@ def write_atomically(filepath, write, overwrite=False):
     return path
 
 
-def _move_tree(source, destination):
+def _move_tree(source: str, destination: str) -> None:
     """Move a folder file by file: for filesystems whose rename does not move a folder's
     contents (`ram://`); not atomic there."""
     for folder, _, files in tf.io.gfile.walk(source):
@@ -164,7 +171,7 @@ def _move_tree(source, destination):
     remove(source)
 
 
-def move_into_place(staging, path, retired):
+def move_into_place(staging: str, path: str, retired: str) -> None:
     """Rename the complete folder `staging` to `path`, moving what is there aside to `retired` first
     and deleting it once the new folder is in place. (On a local disk each move is one rename; a kill
     between the two leaves the old folder in `retired`, from where the next write moves it back.)"""

@@ -6,6 +6,8 @@ marker, so a folder a user made (or put files in under the same name) is never
 deleted. Links are never followed.
 """
 
+from __future__ import annotations
+
 import datetime
 import json
 import os
@@ -13,16 +15,17 @@ import os
 from tfnf.files.safe_write import refuse_link, write_file
 from tfnf.files.write_claims import remove
 
-BACKUP_MARKER = "tfnf-backup.json"
+#: Name of the marker file inside every backup folder tfnf made (and so may delete).
+BACKUP_MARKER: str = "tfnf-backup.json"
 
 
-def is_backup_folder(path):
+def is_backup_folder(path: str | os.PathLike[str]) -> bool:
     """True for a folder (not a link) that `make_backup_folder` made: it holds the marker file."""
     path = os.fspath(path)
     return os.path.isdir(path) and not os.path.islink(path) and os.path.isfile(os.path.join(path, BACKUP_MARKER))
 
 
-def backed_up_epochs(path):
+def backed_up_epochs(path: str | os.PathLike[str]) -> int | None:
     """The epochs a Keras backup in `path` has finished (from its `training_metadata.json`), or None."""
     try:
         with open(os.path.join(os.fspath(path), "training_metadata.json"), encoding="utf-8") as handle:
@@ -31,7 +34,7 @@ def backed_up_epochs(path):
         return None
 
 
-def make_backup_folder(path):
+def make_backup_folder(path: str | os.PathLike[str]) -> str:
     """Create the backup folder `path` with its marker; a `FileExistsError` if anything is there already."""
     path = os.fspath(path)
     refuse_link(path, "use the backup folder")
@@ -44,12 +47,12 @@ def make_backup_folder(path):
     return path
 
 
-def _write_json(path, value):
+def _write_json(path: str, value: object) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2)
 
 
-def remove_backup_folder(path):
+def remove_backup_folder(path: str | os.PathLike[str]) -> None:
     """Delete the backup folder `path` if it is there; a `FileExistsError` (deleting nothing) unless tfnf made it."""
     path = os.fspath(path)
     if not os.path.lexists(path):

@@ -19,6 +19,8 @@ paths only; other filesystems (`gs://`, `ram://`) get the same names and
 clean-up on failure, but no clean-up after a kill.
 """
 
+from __future__ import annotations
+
 import contextlib
 import errno
 import json
@@ -26,6 +28,7 @@ import os
 import re
 import shutil
 import uuid
+from typing import Literal
 
 try:
     import fcntl
@@ -42,17 +45,17 @@ _LOCK_NAME = re.compile(r"^\.tfnf-lock-[0-9a-f]{12}$")
 _LONGEST_SUFFIX = 24  # `.keras`, `.png`, `.npy`, `.json`; anything longer is left off a staging name
 
 
-def is_local(path):
+def is_local(path: str) -> bool:
     """True for a path on the local disk (not `gs://...`, `ram://...`)."""
     return "://" not in path
 
 
-def join(parent, name):
+def join(parent: str, name: str) -> str:
     """`parent/name` for local and `tf.io.gfile` paths alike."""
     return os.path.join(parent, name) if is_local(parent) else f"{parent.rstrip('/')}/{name}"
 
 
-def remove(path):
+def remove(path: str) -> None:
     """Delete the folder or file `path` (an entry this package wrote) if it is there; a link itself, never its target."""
     if is_local(path):
         if os.path.islink(path) or os.path.isfile(path):
@@ -77,7 +80,7 @@ class WriteClaim:
     `retired` if they are still there (a failed write) and the lock.
     """
 
-    def __init__(self, target, folder=True):
+    def __init__(self, target: str, folder: bool = True) -> None:
         self.target = target
         self.parent = os.path.dirname(target) if is_local(target) else target.rstrip("/").rsplit("/", 1)[0]
         tag = uuid.uuid4().hex[:12]
@@ -88,9 +91,9 @@ class WriteClaim:
             self.staging = join(self.parent, FILE_PREFIX + tag + (suffix if len(suffix) <= _LONGEST_SUFFIX else ""))
         self.retired = join(self.parent, RETIRED_PREFIX + tag)
         self.lock_path = join(self.parent, LOCK_PREFIX + tag)
-        self._lock_fd = None
+        self._lock_fd: int | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> WriteClaim:
         if is_local(self.target) and fcntl is not None:
             clean_up_after_killed_writes(self.parent)
             self._lock_fd = _create_locked_record(self.lock_path, {
@@ -101,7 +104,7 @@ class WriteClaim:
             })
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         try:
             remove(self.staging)
             remove(self.retired)
@@ -114,7 +117,7 @@ class WriteClaim:
         return False
 
 
-def _create_locked_record(path, record):
+def _create_locked_record(path: str, record: dict[str, object]) -> int:
     """Write `record` to `path` as a file that is locked from the moment it has that name; return its descriptor."""
     fresh = path + ".new"  # never looked at by the clean-up: a record gets its name only once locked
     fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -130,7 +133,7 @@ def _create_locked_record(path, record):
     return fd
 
 
-def clean_up_after_killed_writes(parent):
+def clean_up_after_killed_writes(parent: str) -> None:
     """Finish the claims in `parent` whose lock nobody holds: remove their new content, move a previous
     folder that was caught between the two renames back to its name, then remove the record."""
     if not os.path.isdir(parent):
@@ -157,7 +160,7 @@ def clean_up_after_killed_writes(parent):
             os.close(fd)
 
 
-def _finish_stale_claim(parent, record_path):
+def _finish_stale_claim(parent: str, record_path: str) -> None:
     with open(record_path, encoding="utf-8") as handle:
         try:
             record = json.load(handle)

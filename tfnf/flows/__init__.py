@@ -1,5 +1,9 @@
 """Flow builders (each returns a `tfd.TransformedDistribution` over N(0, I)) and `DataFlow`."""
 
+from __future__ import annotations
+
+import tensorflow_probability as tfp
+
 from tfnf.flows import bases
 from tfnf.flows.bases import ClassConditionalGaussian, diagonal_gaussian, gaussian_mixture, with_base
 from tfnf.flows.check_invertibility import check_invertibility
@@ -12,24 +16,30 @@ from tfnf.flows.maf import maf
 from tfnf.flows.nice import nice
 from tfnf.flows.nsf import nsf
 from tfnf.flows.realnvp import realnvp
+from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
+from tfnf.flow_registry import REGISTRY, FlowEntry, flow_entry, load_builder
 from tfnf.flows.data_flow import DataFlow
 
-BUILDERS = {"glow": glow, "realnvp": realnvp, "nice": nice, "nsf": nsf, "maf": maf, "iaf": iaf, "ffjord": ffjord}
+#: The flow builders by name, as `build_flow` and the command line take them.
+BUILDERS = {name: load_builder(name) for name in REGISTRY}
 
 
-def build_flow(builder, **config):
-    """Build a flow by builder name (a key of `BUILDERS`: `"glow"`, `"realnvp"`, `"nice"`, `"nsf"`, `"maf"`, `"iaf"`).
+def build_flow(builder: str, **config) -> tfp.distributions.TransformedDistribution:
+    """Build a flow by builder name (a key of `tfnf.flow_registry.REGISTRY`: `"glow"`, `"realnvp"`,
+    `"nice"`, `"nsf"`, `"maf"`, `"iaf"`, `"ffjord"`) from its arguments, e.g. those a flow's
+    description records (`flow_config(flow)["config"]`, whose `base` every builder takes).
 
-    A `base` among `config` (as a flow's description records it) is applied with
-    `with_base`, whichever the builder."""
-    if builder not in BUILDERS:
-        raise ValueError(f"unknown flow builder {builder!r}; expected one of {sorted(BUILDERS)}")
-    base = config.pop("base", None)
-    return with_base(BUILDERS[builder](**config), base)
+    Raises:
+      ValueError: an unknown builder name.
+    """
+    return load_builder(builder)(**config)
 
 
 __all__ = [
+    "Architecture",
     "BUILDERS",
+    "FlowSetting",
+    "REGISTRY",
     "ClassConditionalGaussian",
     "DataFlow",
     "build_flow",
@@ -39,11 +49,15 @@ __all__ = [
     "condition",
     "diagonal_gaussian",
     "ffjord",
+    "flow_builder",
     "flow_config",
+    "FlowEntry",
+    "flow_entry",
     "flow_context",
     "gaussian_mixture",
     "glow",
     "iaf",
+    "load_builder",
     "maf",
     "make_flow",
     "nice",

@@ -142,3 +142,50 @@ def event_shape_tuple(name, value, min_rank=1, max_rank=3):
     if dims is None or isinstance(value, (str, bytes)) or any(as_int(d) is None for d in dims):
         raise TypeError(f"{name} must be a sequence of ints such as (8, 8, 1) or (2,), got {value!r}")
     return check_event_shape(name, [as_int(d) for d in dims], min_rank=min_rank, max_rank=max_rank)
+
+
+def event_shape_of_kinds(builder, value, kinds):
+    """`event_shape_tuple("event_shape", value)`, then `ValueError` unless its rank suits `kinds`
+    (`("vector",)`: `(D,)`; `("image",)`: `(H, W, C)`; both)."""
+    ranks = {"vector": 1, "image": 3}
+    shape = event_shape_tuple("event_shape", value, min_rank=1, max_rank=3)
+    if len(shape) not in {ranks[kind] for kind in kinds}:
+        expected = " or ".join({"vector": "vectors (D,)", "image": "images (H, W, C)"}[kind] for kind in kinds)
+        raise ValueError(f"{builder} takes {expected}, got event_shape={shape}")
+    return shape
+
+
+def choice(name, value, choices):
+    """`value` if it is one of `choices` (strings); `ValueError` naming them otherwise."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def activation_name(name, value):
+    """`value` if it names a Keras activation by string (`"tanh"`), else `TypeError`."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be the name of a Keras activation such as 'tanh', got {value!r}")
+    return value
+
+
+# The check of every builder argument, by name: one rule per name for every builder.
+# An argument whose default is None also accepts None (`num_levels` of realnvp).
+CHECKS = {
+    "num_couplings": positive_int,
+    "num_layers": positive_int,
+    "num_levels": positive_int,
+    "num_steps": positive_int,
+    "num_bins": positive_int,
+    "hidden_units": hidden_units_tuple,
+    "hidden_channels": positive_int,
+    "dropout": probability,
+    "bound": positive_real,
+    "scale_bound": positive_real,
+    "final_time": positive_real,
+    "rtol": positive_real,
+    "atol": positive_real,
+    "seed": optional_seed,
+    "dtype": float_dtype,
+    "activation": activation_name,
+}

@@ -18,20 +18,21 @@ that train with the flow (and appear in `flow.trainable_variables`):
   does (`tfnf.flows.condition`), and a temperature scales the standardised
   noise, `mu_c + T * sigma_c * eps`. `encode` returns that standardised `eps`.
 
-The builders `nice`, `maf`, `iaf` and `nsf` take `base=` directly; for any
-other flow (`glow`, `realnvp`, one of your own) use `with_base(flow, base)`.
+Every builder takes `base=` (`tfnf.flows.flow_builder` applies it); for a
+flow of your own use `with_base(flow, base)`.
 The base is recorded in the flow's description, so `FlowModel` saves and
 rebuilds it.
 """
 
-import math
+from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape, flatten_batch, unflatten_batch
+from tfnf.annotations import DTypeLike, Shape
+from tfnf.bijectors.class_conditional_gaussian import ClassConditionalGaussian
+from tfnf.bijectors.flow_bijector import check_event_shape
 from tfnf.flows.condition import flow_context
 from tfnf.flows.flow_distribution import flow_config
 
@@ -42,7 +43,7 @@ BASES = ("standard_normal", "diagonal_gaussian", "gaussian_mixture", "class_cond
 DEFAULT_NUM_COMPONENTS = 4
 
 
-def diagonal_gaussian(event_shape, dtype=tf.float32, name="diagonal_gaussian"):
+def diagonal_gaussian(event_shape: Shape, dtype: DTypeLike = tf.float32, name: str = "diagonal_gaussian") -> tfd.Independent:
     """`N(mu, diag(exp(2 log_sigma)))` over `event_shape` with a learned `mu` and `log_sigma`
     (plain `tf.Variable`s; starts as `N(0, I)`). Batch shape `[]`."""
     event_shape = check_event_shape("event_shape", event_shape)
@@ -52,7 +53,10 @@ def diagonal_gaussian(event_shape, dtype=tf.float32, name="diagonal_gaussian"):
     return tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=len(event_shape), name=name)
 
 
-def gaussian_mixture(event_shape, num_components=DEFAULT_NUM_COMPONENTS, dtype=tf.float32, seed=0, name="gaussian_mixture"):
+def gaussian_mixture(
+    event_shape: Shape, num_components: int = DEFAULT_NUM_COMPONENTS, dtype: DTypeLike = tf.float32, seed: int = 0,
+    name: str = "gaussian_mixture",
+) -> tfd.MixtureSameFamily:
     """A mixture of `num_components` diagonal Gaussians over `event_shape` with learned
     logits, means and log-scales (plain `tf.Variable`s). Batch shape `[]`.
 
@@ -72,92 +76,7 @@ def gaussian_mixture(event_shape, num_components=DEFAULT_NUM_COMPONENTS, dtype=t
     return tfd.MixtureSameFamily(tfd.Categorical(logits=logits), components, name=name)
 
 
-@keras.saving.register_keras_serializable(package="tfnf")
-class ClassTable(keras.layers.Layer):
-    """Per-class mean and log-scale: `context: [batch, K]` (one-hot) -> `(loc, log_scale)`, each `[batch, D]`.
-
-    Both tables are `[K, D]` Keras weights, zero-initialised (every class starts as `N(0, I)`).
-    """
-
-    def __init__(self, num_classes, size, **kwargs):
-        super().__init__(**kwargs)
-        self.num_classes, self.size = int(num_classes), int(size)
-        self.loc = self.add_weight(shape=(self.num_classes, self.size), initializer="zeros", name="loc")
-        self.log_scale = self.add_weight(shape=(self.num_classes, self.size), initializer="zeros", name="log_scale")
-        self.built = True
-
-    def call(self, context):
-        context = tf.cast(context, self.loc.dtype)
-        return tf.matmul(context, self.loc), tf.matmul(context, self.log_scale)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(num_classes=self.num_classes, size=self.size)
-        return config
-
-
-class ClassConditionalGaussian(FlowBijector):
-    """`z -> mu_c + exp(log_sigma_c) * z` elementwise over `event_shape`, for the class `c` of
-    each example (latent -> data): on top of `N(0, I)`, the base `N(mu_c, diag(sigma_c^2))`.
-
-    The class comes as the one-hot context `conditional_input: [batch, K]`
-    (or `[K]` for the whole batch), as for every conditional tfnf bijector.
-    `log|det J| = sum(log_sigma_c)`.
-
-    Args:
-      event_shape: the flow's event shape, `(D,)` or `(H, W, C)`.
-      num_classes: `K`.
-      dtype: float32 or float64.
-      name: bijector name.
-    """
-
-    def __init__(self, event_shape, num_classes, dtype=tf.float32, name="class_conditional_base"):
-        parameters = dict(locals())
-        event_shape = check_event_shape("event_shape", event_shape)
-        dtype = tf.as_dtype(dtype)
-        self._table = ClassTable(num_classes, math.prod(event_shape), dtype=dtype.name, name=f"{name}_table")
-        self._num_classes = int(num_classes)
-        super().__init__(event_shape, dtype, parameters=parameters, name=name)
-
-    @property
-    def keras_layers(self):
-        return [self._table]
-
-    @property
-    def context_size(self):
-        return self._num_classes
-
-    def _parameters_for(self, conditional_input, batch_shape):
-        if conditional_input is None:
-            raise ValueError(
-                f"{self.name} is a class-conditional base (num_classes={self._num_classes}) but received no "
-                "conditional_input; condition the flow (tfnf.flows.condition(flow, labels))"
-            )
-        context = tf.cast(tf.convert_to_tensor(conditional_input), self.dtype)
-        if context.shape.rank == 0 or (context.shape.rank is not None and context.shape[-1] not in (None, self._num_classes)):
-            raise ValueError(
-                f"{self.name} expects one-hot classes of shape [batch, {self._num_classes}], got {context.shape}"
-            )
-        full_shape = tf.concat([batch_shape, [self._num_classes]], axis=0)
-        context = tf.reshape(tf.broadcast_to(context, full_shape), [-1, self._num_classes])
-        loc, log_scale = self._table(context)
-        return tf.reshape(loc, [-1, *self.event_shape_in]), tf.reshape(log_scale, [-1, *self.event_shape_in])
-
-    def _apply(self, x, sign, conditional_input):
-        flat, batch_shape = flatten_batch(x, self.event_shape_in)
-        loc, log_scale = self._parameters_for(conditional_input, batch_shape)
-        y = loc + tf.exp(log_scale) * flat if sign > 0 else (flat - loc) * tf.exp(-log_scale)
-        log_det = float(sign) * tf.reduce_sum(tf.reshape(log_scale, [tf.shape(flat)[0], -1]), axis=-1)
-        return unflatten_batch(y, batch_shape, self.event_shape_in), tf.reshape(log_det, batch_shape)
-
-    def _forward_and_log_det(self, z, conditional_input=None):
-        return self._apply(z, 1, conditional_input)
-
-    def _inverse_and_log_det(self, x, conditional_input=None):
-        return self._apply(x, -1, conditional_input)
-
-
-def base_spec(base):
+def base_spec(base: str | dict | None) -> dict | None:
     """`base` as recorded in a flow's description: None (the standard normal), or a dict
     `{"kind": ..., **options}` (see the module docstring).
 
@@ -190,7 +109,7 @@ def base_spec(base):
     return spec
 
 
-def with_base(flow, base):
+def with_base(flow: tfd.TransformedDistribution, base: str | dict | None) -> tfd.TransformedDistribution:
     """`flow` (any tfnf flow, or a `tfd.TransformedDistribution`) over another base.
 
     Args:

@@ -1,10 +1,15 @@
 """`check_invertibility`: measure how exactly a flow inverts on given data."""
 
+from __future__ import annotations
+
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.annotations import ArrayLike
 
 
-def check_invertibility(flow, x):
+def check_invertibility(flow: tfp.distributions.Distribution | tfp.bijectors.Bijector, x: ArrayLike) -> dict:
     """Round-trip errors of `flow` (a distribution or bijector) on data `x: [batch, *event_shape]`.
 
     Maps `x` to the latent space and back through fresh tensors (so no cached

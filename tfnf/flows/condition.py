@@ -17,9 +17,13 @@ nested dict, so
     flow.bijector.forward(z, **tfnf.flows.condition(flow, labels))
 """
 
+from __future__ import annotations
+
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
+from tfnf.annotations import ArrayLike
 from tfnf.bijectors import conditional_kwargs, context_size_of
 from tfnf.flows.argument_checks import as_int, integer_at_least
 from tfnf.flows.flow_distribution import flow_config
@@ -66,7 +70,7 @@ def image_context_shape(spec):
     return tuple(shape) if shape is not None and len(shape) == 3 else None
 
 
-def flow_context(flow):
+def flow_context(flow: tfp.distributions.Distribution | tfp.bijectors.Bijector) -> dict | None:
     """What `flow` is conditioned on: `{"num_classes": K}`, `{"context_shape": [k]}`, or None (unconditional).
 
     Flows from the tfnf builders record it; for other flows it is read off the
@@ -166,7 +170,7 @@ def encode_context(spec, condition, dtype=tf.float32):
     return tf.cast(condition, dtype)
 
 
-def condition(flow, context):
+def condition(flow: tfp.distributions.Distribution | tfp.bijectors.Bijector, context: ArrayLike) -> dict:
     """The `bijector_kwargs` that condition `flow` on `context`.
 
     Args:

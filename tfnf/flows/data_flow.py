@@ -16,93 +16,29 @@ here; `FlowModel` checks what users hand it, the export's signatures check
 what clients send.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.bijectors.chain import _Chain  # what `tfb.Chain(...)` builds, composite or not
 
-from tfnf.bijectors import ActNorm, DiagonalScale, FactorOut, Logit, Squeeze, conditional_kwargs
-from tfnf.flows.bases import ClassConditionalGaussian
+from tfnf.annotations import ArrayLike
+from tfnf.bijectors import conditional_kwargs
+from tfnf.bijectors.latent_levels import latent_levels
 from tfnf.flows.condition import encode_context
 from tfnf.flows.data_bijector import data_bijector
+from tfnf.rules.bits_per_dim import nats_to_bits_per_dim
+from tfnf.rules.dequantization import dequantize
 from tfnf.rules.integers import seed_pair
+from tfnf.rules.temperature import IN_RANGE, not_gaussian_message
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
 INTERPOLATIONS = ("linear", "slerp")
-# Bijectors that only reorder elements (their inverse carries level labels back) and
-# bijectors that act elementwise (labels pass unchanged).
-REORDERING = (Squeeze, tfb.Reshape, tfb.Permute, tfb.Transpose)
-ELEMENTWISE = (ActNorm, DiagonalScale, ClassConditionalGaussian, Logit, tfb.Identity, tfb.Shift, tfb.Scale)
-
-
-def _contains_factor_out(bijector):
-    if isinstance(bijector, FactorOut):
-        return True
-    parts = getattr(bijector, "bijectors", None)
-    if parts is not None:
-        return any(_contains_factor_out(p) for p in tf.nest.flatten(parts))
-    inner = getattr(bijector, "bijector", None)
-    return inner is not None and _contains_factor_out(inner)
-
-
-def _pull_back(bijector, labels):
-    """Level labels over `bijector`'s data side -> over its latent side (it must not mix levels)."""
-    inner = bijector.bijector if isinstance(bijector, tfb.Invert) else bijector
-    if isinstance(inner, REORDERING):
-        dtype = bijector.dtype or tf.float32
-        moved = bijector.inverse(tf.constant(labels[None], dtype))
-        return np.rint(moved.numpy()[0]).astype(np.int32)
-    if isinstance(inner, ELEMENTWISE):
-        return labels
-    raise ValueError(
-        f"per-level temperature: {bijector.name!r} ({type(inner).__name__}) acts on the latent before the "
-        "multi-scale split, so the latent elements of each level cannot be told apart; use one temperature"
-    )
-
-
-def _levels(bijector, data_shape, depth):
-    """Level of each element on `bijector`'s latent side (int array), given its data-side shape;
-    None when it holds no `FactorOut`. A `FactorOut` at depth `d` gives its passing part level `d`."""
-    if isinstance(bijector, FactorOut):
-        kept, passed = bijector._sizes  # channels through `inner`, channels passing
-        inner = _levels(bijector.inner, (*data_shape[:-1], kept), depth + 1)
-        if inner is None:
-            inner = np.full((*data_shape[:-1], kept), depth + 1, np.int32)
-        return np.concatenate([inner, np.full((*data_shape[:-1], passed), depth, np.int32)], axis=-1)
-    if isinstance(bijector, _Chain):
-        parts = list(bijector.bijectors)
-        shapes = [tuple(data_shape)]
-        for part in parts[:-1]:
-            shapes.append(tuple(int(d) for d in part.inverse_event_shape(shapes[-1])))
-        for i in reversed(range(len(parts))):  # the latent enters the last part first
-            labels = _levels(parts[i], shapes[i], depth)
-            if labels is not None:
-                for part in parts[i + 1 :]:
-                    labels = _pull_back(part, labels)
-                return labels
-        return None
-    if _contains_factor_out(bijector):
-        raise ValueError(
-            f"per-level temperature: cannot read the levels of {bijector.name!r} ({type(bijector).__name__}); "
-            "use one temperature"
-        )
-    return None
-
-
-def latent_levels(bijector, event_shape):
-    """The multi-scale level of every latent element of `bijector` (latent -> data over
-    `event_shape`): an int array of `event_shape`.
-
-    Level 0 is the part factored out first on the way from data to latent (the
-    finest scale), the last level what the deepest scale keeps; a flow without
-    a `FactorOut` has one level, 0.
-    """
-    labels = _levels(bijector, tuple(event_shape), 0)
-    return np.zeros(event_shape, np.int32) if labels is None else labels
 
 
 def is_gaussian(distribution):
@@ -143,9 +79,9 @@ class DataFlow(tf.Module):
     """
 
     def __init__(
-        self, flow, num_bins=None, preprocessing="none", logit_alpha=0.05, condition_spec=None, dequantizer=None,
-        name="data_flow",
-    ):
+        self, flow: tfd.TransformedDistribution, num_bins: int | None = None, preprocessing: str = "none",
+        logit_alpha: float = 0.05, condition_spec: dict | None = None, dequantizer: Callable | None = None, name: str = "data_flow",
+    ) -> None:
         super().__init__(name=name)
         if not (isinstance(flow, tfd.Distribution) and hasattr(flow, "bijector") and hasattr(flow, "distribution")):
             raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
@@ -183,7 +119,7 @@ class DataFlow(tf.Module):
             x = tf.reshape(x, [-1, *self.event_shape])
         return x, batch_shape
 
-    def bijector_kwargs(self, condition, batch_shape):
+    def bijector_kwargs(self, condition: ArrayLike | None, batch_shape: tf.Tensor) -> dict:
         """The kwargs of `self.bijector` for a condition `[...]` (labels) / `[..., k]` (vectors)
         broadcast to `batch_shape` and flattened to `[prod(batch_shape)]` examples (`{}` when unconditional)."""
         if self.condition_spec is None:
@@ -202,30 +138,30 @@ class DataFlow(tf.Module):
         return tf.reshape(y, shape)
 
     # --- density ------------------------------------------------------------------------------
-    def log_prob(self, x, condition=None):
+    def log_prob(self, x: tf.Tensor, condition: ArrayLike | None = None) -> tf.Tensor:
         """Exact log-density in data units: `x: [..., *event]` -> `[...]`."""
         flat, batch_shape = self._flat(x)
         value = self.distribution.log_prob(flat, bijector_kwargs=self.bijector_kwargs(condition, batch_shape))
         return self._unflat(value, batch_shape, event=False)
 
-    def bits_per_dim(self, x, condition=None):
+    def bits_per_dim(self, x: tf.Tensor, condition: ArrayLike | None = None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: `[..., *event]` -> `[...]`."""
         return self.nats_to_bits_per_dim(-self.log_prob(x, condition))
 
-    def nats_to_bits_per_dim(self, nats):
+    def nats_to_bits_per_dim(self, nats: ArrayLike) -> tf.Tensor:
         """Negative log-likelihood in nats per example -> bits per dimension."""
-        return nats / (self.num_dims * math.log(2.0))
+        return nats_to_bits_per_dim(nats, self.num_dims)
 
-    def dequantize(self, x, noise=None):
+    def dequantize(self, x: tf.Tensor, noise: tf.Tensor | None = None) -> tf.Tensor:
         """`x + u` with `u ~ U[0, 1)` per element for discrete data (`noise`: a given `u`); `x` otherwise."""
         x = tf.cast(x, self.dtype)
         if self.num_bins is None:
             return x
         if noise is None:
             noise = tf.random.uniform(tf.shape(x), dtype=self.dtype)
-        return x + tf.cast(noise, self.dtype)
+        return dequantize(x, tf.cast(noise, self.dtype))
 
-    def dequantized_log_prob(self, x, condition=None, noise=None):
+    def dequantized_log_prob(self, x: tf.Tensor, condition: ArrayLike | None = None, noise: tf.Tensor | None = None) -> tf.Tensor:
         """One draw of the training objective, `x: [..., *event]` -> `[...]`.
 
         Discrete data: `log p(x + u) - log q(u | x)`, `u` uniform (`log q = 0`,
@@ -242,18 +178,18 @@ class DataFlow(tf.Module):
         return self._unflat(value, batch_shape, event=False)
 
     # --- latent space ------------------------------------------------------------------------
-    def encode(self, x, condition=None):
+    def encode(self, x: tf.Tensor, condition: ArrayLike | None = None) -> tf.Tensor:
         """Data `x: [..., *event]` -> latent `z: [..., *event]` (the base's space)."""
         flat, batch_shape = self._flat(x)
         return self._unflat(self.bijector.inverse(flat, **self.bijector_kwargs(condition, batch_shape)), batch_shape)
 
-    def decode(self, z, condition=None):
+    def decode(self, z: tf.Tensor, condition: ArrayLike | None = None) -> tf.Tensor:
         """Latent `z: [..., *event]` -> continuous data `x: [..., *event]`."""
         flat, batch_shape = self._flat(z)
         return self._unflat(self.bijector.forward(flat, **self.bijector_kwargs(condition, batch_shape)), batch_shape)
 
     @property
-    def latent_levels(self):
+    def latent_levels(self) -> np.ndarray:
         """The multi-scale level of every latent element, an int array of the event shape (see `latent_levels`)."""
         if self._latent_levels is None:
             with tf.init_scope():  # worked out eagerly once, even when first asked for while tracing
@@ -261,16 +197,17 @@ class DataFlow(tf.Module):
         return self._latent_levels
 
     @property
-    def num_levels(self):
+    def num_levels(self) -> int:
         """How many levels a per-level temperature has values for (1 for a flow without `FactorOut`)."""
         return int(self.latent_levels.max()) + 1
 
-    def temperature_tensor(self, temperature):
+    def temperature_tensor(self, temperature: ArrayLike) -> tf.Tensor:
         """`temperature` as the flow's dtype: a scalar `[]`, or, for one value per level (a list,
         tuple or 1-D tensor of length `num_levels`), each latent element's `[*event]`.
 
         Raises `ValueError` for a per-level temperature of the wrong length, and
-        for a temperature other than 1 (known before running) with a non-Gaussian base."""
+        for one known before running that breaks `tfnf.rules.temperature`; a
+        tensor's values are asserted when the graph runs."""
         per_level = isinstance(temperature, (list, tuple)) or (
             isinstance(temperature, np.ndarray) and temperature.ndim == 1
         ) or (tf.is_tensor(temperature) and temperature.shape.rank == 1)
@@ -283,15 +220,25 @@ class DataFlow(tf.Module):
                 )
         elif value.shape.rank != 0:
             raise ValueError(f"temperature must be a number or a sequence with one value per level, got shape {value.shape}")
+        base = type(self.base).__name__
         static = tf.get_static_value(value)
-        if not self.gaussian_base and static is not None and np.any(static != 1):
-            raise ValueError(
-                f"temperature is defined for Gaussian bases only; this flow's base is {type(self.base).__name__}, "
-                f"so temperature must be 1, got {np.asarray(static).tolist()}"
-            )
+        if static is not None:
+            if not np.all((static >= 0) & np.isfinite(static)):
+                raise ValueError(f"temperature {IN_RANGE}, got {np.asarray(static).tolist()}")
+            if not self.gaussian_base and np.any(static != 1):
+                raise ValueError(f"{not_gaussian_message('temperature', base)}, got {np.asarray(static).tolist()}")
+        checks = [tf.debugging.Assert(
+            tf.reduce_all(tf.logical_and(value >= 0.0, tf.math.is_finite(value))), [f"temperature {IN_RANGE}, got", value]
+        )]
+        if not self.gaussian_base:
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all(tf.equal(value, 1.0)), [f"{not_gaussian_message('temperature', base)}, got", value]
+            ))
+        with tf.control_dependencies(checks):
+            value = tf.identity(value)
         return tf.gather(value, self.latent_levels) if per_level else value
 
-    def latent_sample(self, n, temperature=1.0, seed=None):
+    def latent_sample(self, n: int | tf.Tensor, temperature: ArrayLike = 1.0, seed: ArrayLike | None = None) -> tf.Tensor:
         """`n` latents `[n, *event]` from the flow's own base at `temperature` (see the class docstring):
         a number, or one per level of a multi-scale flow.
 
@@ -303,29 +250,28 @@ class DataFlow(tf.Module):
             seed = tf.cast(seed, tf.int32)
         temperature = self.temperature_tensor(temperature)
         z = self.base.sample(n, seed=seed)
-        if self.gaussian_base:
-            mean = self.base.mean()
-            return mean + temperature * (z - mean)
-        check = tf.debugging.Assert(
-            tf.reduce_all(tf.equal(temperature, 1.0)),
-            [f"temperature is defined for Gaussian bases only; this flow's base is {type(self.base).__name__}, "
-             "so temperature must be 1, got", temperature],
-        )
-        with tf.control_dependencies([check]):
-            return tf.identity(z)
+        if not self.gaussian_base:
+            with tf.control_dependencies([temperature]):  # its checks run before the draw is returned
+                return tf.identity(z)
+        mean = self.base.mean()
+        return mean + temperature * (z - mean)
 
-    def sample(self, n, temperature=1.0, seed=None, condition=None):
+    def sample(
+        self, n: int | tf.Tensor, temperature: ArrayLike = 1.0, seed: ArrayLike | None = None, condition: ArrayLike | None = None
+    ) -> tf.Tensor:
         """`n` samples `[n, *event]` in (continuous) data units; a conditional flow takes a condition
         per sample (`[n]` labels / `[n, k]` vectors) or one for all."""
         return self.decode(self.latent_sample(n, temperature, seed), condition)
 
-    def quantize(self, x):
+    def quantize(self, x: tf.Tensor) -> tf.Tensor:
         """Continuous data-unit values -> integer pixels in `[0, num_bins)` (in `x`'s float dtype)."""
         if self.num_bins is None:
             raise ValueError("quantize needs discrete data (num_bins set)")
         return tf.clip_by_value(tf.math.floor(x), 0.0, float(self.num_bins - 1))
 
-    def interpolate(self, x_a, x_b, steps, condition=None, method="linear"):
+    def interpolate(
+        self, x_a: tf.Tensor, x_b: tf.Tensor, steps: int | tf.Tensor, condition: ArrayLike | None = None, method: str = "linear"
+    ) -> tf.Tensor:
         """Decode `steps` evenly spaced points on a latent path from `x_a` to `x_b`.
 
         `x_a, x_b: [..., *event]` -> `[..., steps, *event]`; `steps` an int or
@@ -354,7 +300,7 @@ class DataFlow(tf.Module):
         return self.decode(z, condition)
 
     # --- health ------------------------------------------------------------------------------
-    def nonfinite_parts(self):
+    def nonfinite_parts(self) -> list:
         """What makes this model unusable, as a list of names (empty when all is well), eagerly:
         variables holding NaN/Inf, or a probe (4 base draws decoded and scored) that is not finite,
         as after a diverged training run."""

@@ -1,22 +1,18 @@
 """`ffjord`: FFJORD (Grathwohl et al., 2019), a continuous normalizing flow, for vectors."""
 
-import tensorflow as tf
+from __future__ import annotations
+
+from typing import Sequence
 
 from tfnf.bijectors import ContinuousFlow
-from tfnf.flows import argument_checks as check
-from tfnf.flows.flow_distribution import make_flow
+from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 
 
+@flow_builder("ffjord", takes_context=False, takes_conditioner=False, default_event_shape=(2,))
 def ffjord(
-    event_shape=(2,),
-    hidden_units=(64, 64),
-    activation="tanh",
-    final_time=1.0,
-    rtol=1e-5,
-    atol=1e-5,
-    dtype=tf.float32,
-    name="ffjord",
-):
+    flow: FlowSetting, hidden_units: Sequence[int] = (64, 64), activation: str = "tanh", final_time: float = 1.0,
+    rtol: float = 1e-5, atol: float = 1e-5,
+) -> Architecture:
     """FFJORD over vectors `x: [batch, D]`; returns a `tfd.TransformedDistribution` over N(0, I).
 
     The bijector is one `tfnf.bijectors.ContinuousFlow`: `tfb.FFJORD` solving
@@ -36,37 +32,15 @@ def ffjord(
       final_time: integration time `T > 0`.
       rtol, atol: tolerances of the ODE solver (densities are exact up to them).
       dtype: float32 (default) or float64.
+      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
       name: distribution name.
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
         (the message names it).
     """
-    event_shape = check.event_shape_tuple("event_shape", event_shape, min_rank=1, max_rank=1)
-    hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
-    final_time = check.positive_real("final_time", final_time)
-    rtol = check.positive_real("rtol", rtol)
-    atol = check.positive_real("atol", atol)
-    dtype = check.float_dtype("dtype", dtype)
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be the name of a Keras activation such as 'tanh', got {activation!r}")
-    config = dict(
-        event_shape=event_shape,
-        hidden_units=hidden_units,
-        activation=activation,
-        final_time=final_time,
-        rtol=rtol,
-        atol=atol,
-        name=name,
-    )
     bijector = ContinuousFlow(
-        event_shape,
-        hidden_units=hidden_units,
-        activation=activation,
-        final_time=final_time,
-        rtol=rtol,
-        atol=atol,
-        dtype=dtype,
-        name=f"{name}_ode",
+        flow.event_shape, hidden_units=hidden_units, activation=activation, final_time=final_time, rtol=rtol,
+        atol=atol, dtype=flow.dtype, name=f"{flow.name}_ode",
     )
-    return make_flow(bijector, event_shape, dtype, "ffjord", config, None, name)
+    return Architecture(bijector)

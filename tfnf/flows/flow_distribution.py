@@ -1,15 +1,18 @@
 """Turning a bijector into a flow: a `tfd.TransformedDistribution` over N(0, I)."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfnf.bijectors.conditioners import UnserializableConditioner
+from tfnf.annotations import DTypeLike, Shape
+from tfnf.nets.conditioners import UnserializableConditioner
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
 
-def standard_normal(event_shape, dtype=tf.float32):
+def standard_normal(event_shape: Shape, dtype: DTypeLike = tf.float32) -> tfd.Sample:
     """`N(0, I)` with event shape `event_shape` (batch shape `[]`)."""
     dtype = tf.as_dtype(dtype)
     return tfd.Sample(
@@ -17,7 +20,16 @@ def standard_normal(event_shape, dtype=tf.float32):
     )
 
 
-def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name, context=None):
+def make_flow(
+    bijector: tfb.Bijector,
+    event_shape: Shape,
+    dtype: DTypeLike = tf.float32,
+    builder: str | None = None,
+    config: dict | None = None,
+    preprocessing: str | None = None,
+    name: str | None = None,
+    context: dict | None = None,
+) -> tfd.TransformedDistribution:
     """Wrap `bijector` (latent -> data) as a flow over a standard normal base.
 
     The builder's name and arguments (`config`) and the data preprocessing it
@@ -26,12 +38,13 @@ def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name
     `flow.tfnf_config`, so `tfnf.FlowModel` can rebuild and serialise the flow.
     A conditional flow also records what its context is (`context`:
     `{"num_classes": K}` for integer class labels, `{"context_shape": [k]}`
-    for vectors; see `tfnf.flows.condition`).
+    for vectors; see `tfnf.flows.condition`). Builders call it through
+    `tfnf.flows.flow_builder`, with keyword arguments.
     """
-    flow = tfd.TransformedDistribution(standard_normal(event_shape, dtype), bijector, name=name)
+    flow = tfd.TransformedDistribution(standard_normal(event_shape, dtype), bijector, name=name or builder)
     flow.__dict__["tfnf_config"] = {
         "builder": builder,
-        "config": dict(config),
+        "config": dict(config or {}),
         "event_shape": tuple(int(d) for d in event_shape),
         "dtype": tf.as_dtype(dtype).name,
         "preprocessing": preprocessing,
@@ -41,12 +54,12 @@ def make_flow(bijector, event_shape, dtype, builder, config, preprocessing, name
     return flow
 
 
-def flow_config(flow):
+def flow_config(flow: tfd.Distribution) -> dict | None:
     """The builder description attached by `make_flow`, or None for foreign flows."""
     return flow.__dict__.get("tfnf_config")
 
 
-def check_serializable(description):
+def check_serializable(description: dict | None) -> dict | None:
     """Raise `TypeError` if a flow's recorded description (`flow_config(flow)`) holds
     something that cannot be serialised (a custom conditioner callable), naming it;
     return the description otherwise. Such a flow trains and checkpoints as any

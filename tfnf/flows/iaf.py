@@ -1,26 +1,18 @@
 """`iaf`: inverse autoregressive flow (Kingma et al., 2016): fast sampling."""
 
-import tensorflow as tf
+from __future__ import annotations
 
-from tfnf.flows.maf import autoregressive_flow
+from typing import Sequence
+
+from tfnf.flows.autoregressive_chain import TRANSFORMERS, autoregressive_chain
+from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 
 
+@flow_builder("iaf", recorded_when_set=("transformer", "num_bins", "bound"), choices={"transformer": TRANSFORMERS})
 def iaf(
-    event_shape,
-    num_layers=4,
-    hidden_units=(64, 64),
-    dropout=0.0,
-    scale_bound=2.0,
-    num_classes=None,
-    context_shape=None,
-    base=None,
-    transformer="affine",
-    num_bins=8,
-    bound=3.0,
-    conditioner=None,
-    dtype=tf.float32,
-    name="iaf",
-):
+    flow: FlowSetting, num_layers: int = 4, hidden_units: Sequence[int] = (64, 64), dropout: float = 0.0,
+    scale_bound: float = 2.0, transformer: str = "affine", num_bins: int = 8, bound: float = 3.0,
+) -> Architecture:
     """Inverse autoregressive flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_layers` affine `MaskedAutoregressive` layers conditioned on the latent
@@ -36,8 +28,6 @@ def iaf(
 
     Args: as `maf`.
     """
-    return autoregressive_flow(
-        "iaf", "latent", event_shape, num_layers, hidden_units, dropout, scale_bound, dtype, name,
-        num_classes=num_classes, context_shape=context_shape, base=base,
-        transformer=transformer, num_bins=num_bins, bound=bound, conditioner=conditioner,
+    return autoregressive_chain(
+        flow, "iaf", "latent", num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound
     )

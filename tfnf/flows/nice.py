@@ -1,36 +1,25 @@
 """`nice`: NICE (Dinh et al., 2015), additive couplings and a diagonal scaling."""
 
-import math
+from __future__ import annotations
 
-import tensorflow as tf
+import math
+from typing import Sequence
+
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AdditiveCoupling, DiagonalScale, conditioners
+from tfnf.bijectors import AdditiveCoupling, DiagonalScale
 from tfnf.bijectors.transformers import AdditiveTransformer
-from tfnf.flows import argument_checks as check
-from tfnf.flows.bases import with_base
-from tfnf.flows.condition import context_spec
-from tfnf.flows.flow_distribution import make_flow
-from tfnf.flows.vector_mixing import mixed_couplings, mixing_config
+from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
+from tfnf.flows.vector_couplings import vector_couplings
 
 tfb = tfp.bijectors
 
 
+@flow_builder("nice", recorded_when_set=("mixing", "seed"))
 def nice(
-    event_shape,
-    num_couplings=4,
-    hidden_units=(256, 256),
-    mask="alternate",
-    dropout=0.0,
-    num_classes=None,
-    context_shape=None,
-    base=None,
-    dtype=tf.float32,
-    name="nice",
-    conditioner=None,
-    mixing=None,
-    seed=None,
-):
+    flow: FlowSetting, num_couplings: int = 4, hidden_units: Sequence[int] = (256, 256), mask: str = "alternate",
+    dropout: float = 0.0, mixing: str | None = None, seed: int | None = None,
+) -> Architecture:
     """NICE; returns a `tfd.TransformedDistribution` over N(0, I).
 
     Data -> latent: `num_couplings` additive couplings with alternating masks
@@ -59,7 +48,7 @@ def nice(
       name: distribution name.
       conditioner: the coupling networks, as `realnvp`: None (MLPs of
         `hidden_units`), `"mlp"`, `"residual_mlp"`, a factory from
-        `tfnf.bijectors.conditioners` or its config dict, or a callable.
+        `tfnf.nets.conditioners` or its config dict, or a callable.
       mixing: None (couplings alternate parts), `"lu"` (a learned
         `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`);
         an `"lu"` mixing changes volume, so the flow is no longer volume
@@ -70,54 +59,14 @@ def nice(
       TypeError, ValueError: an argument of the wrong kind or out of range
         (the message names it).
     """
-    event_shape = check.event_shape_tuple("event_shape", event_shape)
-    num_couplings = check.positive_int("num_couplings", num_couplings)
-    hidden_units = check.hidden_units_tuple("hidden_units", hidden_units)
-    dropout = check.probability("dropout", dropout)
-    dtype = check.float_dtype("dtype", dtype)
-    seed = check.optional_seed("seed", seed)
-    context, context_size = context_spec(num_classes=num_classes, context_shape=context_shape)
-    conditioner = conditioners.resolve(conditioner)
-    mixing_options = mixing_config(mixing, seed)
-    config = dict(
-        event_shape=event_shape,
-        num_couplings=num_couplings,
-        hidden_units=hidden_units,
-        mask=mask,
-        dropout=dropout,
-        name=name,
+    event_shape = flow.event_shape
+    vector_shape = (math.prod(event_shape),)
+    parts = vector_couplings(
+        flow, AdditiveCoupling, vector_shape, num_couplings, mask, AdditiveTransformer.num_params, hidden_units,
+        dropout, mixing, seed,
     )
-    if context is not None:
-        config.update(context)
-    if conditioner is not None:  # recorded only when set: configurations saved before it rebuild as they were
-        config["conditioner"] = conditioners.describe(conditioner)
-    config.update(mixing_options)
-    size = math.prod(event_shape)
-    vector_shape = (size,)
-
-    def coupling(k, parity):
-        network = conditioners.make_conditioner(
-            conditioner, vector_shape, mask, parity, AdditiveTransformer.num_params, context_size, dtype,
-            f"coupling{k}_conditioner", hidden_units=hidden_units, dropout=dropout,
-        )
-        return AdditiveCoupling(
-            vector_shape,
-            mask=mask,
-            parity=parity,
-            conditioner=network,
-            hidden_units=hidden_units,
-            dropout=dropout,
-            context_size=context_size,
-            dtype=dtype,
-            name=f"coupling{k}",
-        )
-
-    parts = mixed_couplings(coupling, num_couplings, vector_shape, mixing, seed, dtype)
-    parts.append(DiagonalScale(vector_shape, dtype=dtype, name="scale"))
+    parts.append(DiagonalScale(vector_shape, dtype=flow.dtype, name="scale"))
     if len(event_shape) > 1:
         parts.insert(0, tfb.Reshape(event_shape_out=event_shape, event_shape_in=vector_shape))
         parts.append(tfb.Reshape(event_shape_out=vector_shape, event_shape_in=event_shape))
-    bijector = tfb.Chain(parts, name="nice")
-    preprocessing = "shift" if len(event_shape) == 3 else None
-    flow = make_flow(bijector, event_shape, dtype, "nice", config, preprocessing, name, context=context)
-    return with_base(flow, base)
+    return Architecture(tfb.Chain(parts, name="nice"), preprocessing="shift" if len(event_shape) == 3 else None)

@@ -8,6 +8,9 @@ Each ActNorm keeps a saved `initialized` flag, so a trained or reloaded model
 is never initialised again and later `fit` calls read no extra batch.
 """
 
+import os
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -74,3 +77,13 @@ def first_examples(x, y, n, event_rank, conditional):
     if isinstance(x, (np.ndarray, tf.Tensor, list)):
         return np.asarray(x)[:n], (None if y is None else np.asarray(y)[:n])
     return None, None
+
+
+def restores_a_backup(callbacks: list) -> bool:
+    """Whether a `keras.callbacks.BackupAndRestore` among `callbacks` will load a backup when
+    training begins (it then brings the ActNorms' statistics with it)."""
+    return any(
+        isinstance(c, keras.callbacks.BackupAndRestore)
+        and os.path.exists(os.path.join(c.backup_dir, "latest.weights.h5"))
+        for c in callbacks
+    )

@@ -63,3 +63,25 @@ def untuned(dataset):
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
+
+
+def fit_arguments_as_batches(x: object, y: object, kwargs: dict, distributed: bool) -> tuple[object, object, dict]:
+    """`fit`'s `(x, y, kwargs)` with in-memory arrays (and validation arrays) as `array_batches`,
+    where Keras' own handling is not needed: `validation_split`, `steps_per_epoch`,
+    `shuffle="batch"`, a distribution strategy (`distributed`) and large arrays keep it."""
+    if (
+        kwargs.get("validation_split") or kwargs.get("steps_per_epoch") is not None
+        or kwargs.get("shuffle", True) not in (True, False)
+        or distributed
+        or not fits_in_graph(x, y)
+    ):
+        return x, y, kwargs
+    kwargs = dict(kwargs)
+    batch_size = kwargs.pop("batch_size", None)
+    x = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
+    kwargs["shuffle"] = False  # the batches shuffle themselves
+    validation = kwargs.get("validation_data")
+    if isinstance(validation, tuple) and len(validation) <= 2 and fits_in_graph(*validation):
+        validation_batch_size = kwargs.pop("validation_batch_size", None) or batch_size
+        kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)
+    return x, None, kwargs

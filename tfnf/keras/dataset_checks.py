@@ -4,6 +4,8 @@ its values by assertions in the input pipeline as batches are read."""
 import numpy as np
 import tensorflow as tf
 
+from tfnf.rules.pixels import pixel_range_message, pixels_in_range
+
 INPUT_CHECK_TAG = "tfnf input check: "  # marks the errors `input_errors_as_value_errors` unwraps
 
 
@@ -49,15 +51,14 @@ def with_value_checks(dataset, num_bins=None, check_finite=True, name="dataset",
         if num_bins is not None:
             # compared in a dtype that holds num_bins (256 does not fit uint8)
             wide = tf.cast(x, tf.float64 if x.dtype.is_floating else tf.int64)
-            outside = tf.logical_or(wide < 0, wide >= num_bins)
+            outside = tf.logical_not(pixels_in_range(wide, wide, num_bins))  # elementwise
             if x.dtype.is_floating:  # NaN/Inf are the finiteness check's (or the train step's) business
                 outside = tf.logical_and(outside, tf.math.is_finite(x))
             outside = tf.reduce_any(outside)
             assertions.append(
                 tf.debugging.Assert(
                     tf.logical_not(outside),
-                    [f"{INPUT_CHECK_TAG}{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
-                     "got values in", tf.reduce_min(x), tf.reduce_max(x)],
+                    [f"{INPUT_CHECK_TAG}{pixel_range_message(name, num_bins)}", tf.reduce_min(x), tf.reduce_max(x)],
                 )
             )
         if check_finite and x.dtype.is_floating:

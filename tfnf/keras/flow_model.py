@@ -1,84 +1,50 @@
 """`FlowModel`: a Keras 3 model that trains a flow by maximum likelihood.
 
-The model adapts a `tfnf.flows.DataFlow` (the flow as a model of data in their
-own units) to Keras and adds nothing of its own to the mathematics: the
-guarded update lives in `GuardedUpdate`, ActNorm's data-dependent
-initialisation in `ActNormInitialization`, the checks of what users hand it
-in `InputChecks`, the flow's plain `tf.Variable`s in `AdoptedVariables`.
+The model adapts a `tfnf.flows.DataFlow` (the flow as a model of data in their own units) to
+Keras and adds nothing of its own to the mathematics. Its parts live beside it: the guarded
+update (`GuardedUpdate`), ActNorm's data-dependent initialisation (`ActNormInitialization`),
+the checks of what users hand it (`InputChecks`), the flow's plain `tf.Variable`s
+(`AdoptedVariables`), `compile`'s settings (`compile_settings`) and XLA choice
+(`JitCompileChoice`), the steps (`train_steps`), `fit`'s array batches (`array_batches`),
+sampling (`draw_samples`), its configuration (`model_config`) and file (`save_model_file`), its
+read-only properties (`FlowModelViews`) and checked, compiled calls (`checked_calls`).
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any, Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfnf.annotations import ArrayLike
 from tfnf.bijectors import collect_keras_layers
-from tfnf.flows import DataFlow, build_flow, check_serializable, flow_config, flow_context
+from tfnf.flows import DataFlow, flow_config, flow_context
 from tfnf.flows.data_bijector import resolve_preprocessing
-from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples
-from tfnf.keras.array_batches import array_batches, fits_in_graph
-from tfnf.keras.adopted_variables import AdoptedVariables, check_every_read_variable_is_held
-from tfnf.keras.graph_warm_up import traced_on_this_thread
-from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate, step_logs
-from tfnf.keras.jit_compile_choice import JitCompileChoice
-from tfnf.keras.input_checks import (
-    UNWEIGHTED, InputChecks, check_num_bins, input_errors_as_value_errors,
-)
-from tfnf.keras.sampling_arguments import check_count, check_steps, check_temperature, refuse_nonfinite, sample_seed
+from tfnf.keras.actnorm_initialization import ActNormInitialization, first_examples, restores_a_backup
+from tfnf.keras.adopted_variables import AdoptedVariables
+from tfnf.keras.array_batches import fit_arguments_as_batches
+from tfnf.keras.compile_settings import build_optimizer, compile_settings, float16_networks, is_distributed, supports_xla
+from tfnf.keras.guarded_update import AppliedStepsMean, GuardedUpdate
+from tfnf.keras.input_checks import UNWEIGHTED, InputChecks, check_num_bins, input_errors_as_value_errors, symbolic
+from tfnf.keras.checked_calls import compiled_function, run_on_data
+from tfnf.keras.jit_compile_choice import JitCompileChoice, choosing_train_function
+from tfnf.keras.model_config import as_flow, model_config
+from tfnf.keras.model_views import FlowModelViews
+from tfnf.keras.model_file import save_model_file
+from tfnf.keras.sample_draws import SAMPLE_CHUNK, draw_samples
+from tfnf.keras.sampling_arguments import check_steps
+from tfnf.keras.train_steps import test_step, train_step
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
+from tfnf.rules.dequantization import check_dequantization
 from tfnf.rules.integers import check_integer, check_seed
-
-tfd = tfp.distributions
-
-DEQUANTIZATIONS = ("uniform", "variational")
-SAMPLE_CHUNK = 4096  # samples decoded per call by `sample`
-STEPS_PER_EXECUTION = 16  # default of `compile`: train steps per call of the compiled function
-
-
-def _as_flow(flow):
-    if isinstance(flow, dict):  # from get_config
-        config = dict(flow["config"])
-        if flow["builder"] == "realnvp":
-            # saved before realnvp had Fourier features: its conditioners read x alone
-            config.setdefault("fourier_frequencies", ())
-        return build_flow(flow["builder"], dtype=flow.get("dtype", "float32"), **config)
-    if not isinstance(flow, tfd.Distribution):
-        raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
-    return flow
-
-
-def _restores_a_backup(callbacks):
-    """Whether a `keras.callbacks.BackupAndRestore` among `callbacks` will load a backup when training begins."""
-    return any(
-        isinstance(c, keras.callbacks.BackupAndRestore)
-        and os.path.exists(os.path.join(c.backup_dir, "latest.weights.h5"))
-        for c in callbacks
-    )
-
-
-def _float16_networks(layers):
-    """Whether any of the flow's networks computes in float16 (it then needs loss scaling)."""
-    return any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
-
-
-def _supports_xla(model):
-    """Keras' own test (platform, op determinism, layers that refuse XLA), without its CPU-only rule."""
-    try:
-        from keras.src.trainers.trainer import model_supports_jit
-    except ImportError:  # moved in another Keras version: the layers' own flags are the public part
-        return all(layer.supports_jit for layer in model._flatten_layers())
-    return model_supports_jit(model)
-
-
-def _in_graph(*values):
-    """True when called while tracing (a user's `tf.function`) with symbolic inputs."""
-    return not tf.executing_eagerly() or any(tf.is_tensor(v) and not hasattr(v, "numpy") for v in values)
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class FlowModel(keras.Model):
+class FlowModel(FlowModelViews, keras.Model):
     """Trains `flow` by maximum likelihood with `compile` / `fit` / `evaluate`.
 
     Data go in in their own units, `x: [batch, *event_shape]`. With `num_bins`
@@ -127,29 +93,18 @@ class FlowModel(keras.Model):
     """
 
     def __init__(
-        self,
-        flow,
-        num_bins=None,
-        preprocessing="auto",
-        clip_norm=100.0,
-        init_batch_size=512,
-        logit_alpha=0.05,
-        seed=None,
-        max_consecutive_skips=20,
-        dequantization="uniform",
-        **kwargs,
-    ):
-        flow = _as_flow(flow)
+        self, flow: tfp.distributions.TransformedDistribution | dict, num_bins: int | None = None, preprocessing: str = "auto",
+        clip_norm: float | None = 100.0, init_batch_size: int = 512, logit_alpha: float = 0.05, seed: int | None = None,
+        max_consecutive_skips: int = 20, dequantization: str = "uniform", **kwargs,
+    ) -> None:
+        flow = as_flow(flow)
         # the model's own arithmetic (data map, dequantisation, densities) stays in the flow's dtype
         # under a mixed-precision policy; the flow's networks follow the policy (network_dtype_policy)
         kwargs.setdefault("dtype", tf.as_dtype(flow.dtype).name)
         super().__init__(**kwargs)
         num_bins = check_num_bins(num_bins)
         seed = None if seed is None else check_seed(seed)
-        if not (isinstance(dequantization, str) and dequantization in DEQUANTIZATIONS):
-            raise ValueError(f"dequantization must be one of {DEQUANTIZATIONS}, got {dequantization!r}")
-        if dequantization == "variational" and num_bins is None:
-            raise ValueError("dequantization='variational' needs discrete data: set num_bins (got num_bins=None)")
+        dequantization = check_dequantization(dequantization, num_bins)
         self.flow_description = flow_config(flow)
         self.preprocessing = resolve_preprocessing(preprocessing, (self.flow_description or {}).get("preprocessing"), num_bins)
         self.init_batch_size = check_integer(init_batch_size, "init_batch_size", 1)
@@ -173,26 +128,14 @@ class FlowModel(keras.Model):
         self.skipped_tracker = keras.metrics.Sum(name="skipped_steps")
         self._functions = {}
         self.jit_compile_choice = None
+        self.chooses_jit_compile = False
         self.built = True
 
-    # --- what the model is -------------------------------------------------------------------
-    flow = property(lambda self: self.data_flow.flow, doc="The flow (a `tfd.TransformedDistribution`).")
-    bijector = property(lambda self: self.data_flow.bijector, doc="Latent -> data units (the flow's bijector and the data map).")
-    distribution = property(lambda self: self.data_flow.distribution, doc="The density over data units.")
-    num_bins = property(lambda self: self.data_flow.num_bins)
-    event_shape = property(lambda self: self.data_flow.event_shape)
-    num_dims = property(lambda self: self.data_flow.num_dims)
-    flow_dtype = property(lambda self: self.data_flow.dtype)
-    condition_spec = property(lambda self: self.data_flow.condition_spec)
-    conditional = property(lambda self: self.data_flow.condition_spec is not None)
-    clip_norm = property(lambda self: self.guarded_update.clip_norm)
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
-
     # --- Keras configuration ---------------------------------------------------------------------
-    def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=None, **kwargs):
+    def compile(
+        self, optimizer: keras.optimizers.Optimizer | str | None = None, jit_compile: bool | str = "auto",
+        steps_per_execution: int | None = None, **kwargs,
+    ) -> None:
         """As `keras.Model.compile`, with defaults chosen for flows. No loss is needed.
 
         Args:
@@ -209,108 +152,49 @@ class FlowModel(keras.Model):
             per-step Python work from training.
         """
         kwargs.pop("loss", None)
-        distributed = self._distributed()
-        if steps_per_execution is None:
-            steps_per_execution = 1 if distributed else STEPS_PER_EXECUTION
-        elif distributed and steps_per_execution != 1:
-            raise ValueError(
-                f"steps_per_execution={steps_per_execution!r} under a distribution strategy is not supported "
-                "(each step synchronises the replicas); leave it at 1"
-            )
-        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}")
-        if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
-            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
-        choose = jit_compile == "auto" and not kwargs.get("run_eagerly") and not distributed
-        optimizer = keras.optimizers.get(optimizer or keras.optimizers.Adam(1e-3))
-        if _float16_networks(self.flow_layers) and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            if distributed:
-                raise ValueError("mixed_float16 training under a distribution strategy is not supported; use mixed_bfloat16")
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
-        super().compile(
-            optimizer=optimizer,
-            jit_compile=False if choose else jit_compile,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
+        optimizer, keras_jit_compile, steps_per_execution, choose = compile_settings(
+            optimizer, jit_compile, steps_per_execution, is_distributed(self), float16_networks(self.flow_layers),
+            bool(kwargs.get("run_eagerly")),
         )
-        self.jit_compile_choice = JitCompileChoice(steps_per_execution) if choose and _supports_xla(self) else None
-        if choose:
-            self._compile_config.config["jit_compile"] = "auto"  # a reloaded model chooses again
+        super().compile(optimizer=optimizer, jit_compile=keras_jit_compile, steps_per_execution=steps_per_execution, **kwargs)
+        self.jit_compile_choice = JitCompileChoice(steps_per_execution) if choose and supports_xla(self) else None
+        self.chooses_jit_compile = choose  # a reloaded model chooses again (`get_compile_config`)
 
-    def _distributed(self):
-        """Whether the model runs under a distribution strategy (built in its scope, or called in one)."""
-        return tf.distribute.has_strategy() or self._distribute_strategy is not None
+    def get_compile_config(self) -> dict:
+        """Keras' compile config; `jit_compile` stays `"auto"` when `compile` was asked to choose."""
+        config = super().get_compile_config()
+        return {**config, "jit_compile": "auto"} if config and self.chooses_jit_compile else config
 
-    def make_train_function(self, force=False):
+    def make_train_function(self, force: bool = False) -> Callable:
         """Keras' train function; while `jit_compile="auto"` has not chosen, one that times both modes."""
         choice = self.jit_compile_choice
         if choice is None or choice.decided or self.run_eagerly:
             return super().make_train_function(force)
         if self.train_function is not None and not force:
             return self.train_function
-        # Both modes call one traced train step (tracing a flow's step costs about as much as XLA's
-        # compilation); with XLA that call is compiled with the rest of the step.
-        functions = {}
-        step = tf.function(traced_on_this_thread(self.train_step), reduce_retracing=True, autograph=False)
-        self.train_step = step  # as Keras calls it
-        try:
-            for mode in (False, True):
-                self.jit_compile = mode
-                super().make_train_function(force=True)
-                functions[mode] = self.train_function
-        finally:
-            del self.train_step
-            self.jit_compile = False
-
-        def choose(jit_compile):
-            self.jit_compile = jit_compile
-            self.train_function = functions[jit_compile]
-            if jit_compile:  # evaluation and prediction follow the choice
-                self.test_function = self.predict_function = None
-
-        self.train_function = choice.train_function(
-            functions, lambda: int(self.optimizer.iterations.numpy()), choose, trace_step=step.get_concrete_function
-        )
+        self.train_function = choosing_train_function(self, choice, lambda: super(FlowModel, self).make_train_function(force=True))
         return self.train_function
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: dict) -> None:
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if getattr(self, "optimizer", None) is not None:
-            self.optimizer.build(self.trainable_variables)
+        build_optimizer(self)
 
-    def get_config(self):
-        if self.flow_description is None:
-            raise NotImplementedError(
-                "FlowModel can only serialise flows built by tfnf.flows builders; "
-                "use save_weights/load_weights for a custom flow"
-            )
-        check_serializable(self.flow_description)  # a custom conditioner callable cannot be saved
-        config = super().get_config()
-        config.update(
-            flow=self.flow_description,
-            num_bins=self.num_bins,
-            preprocessing=self.preprocessing,
-            clip_norm=self.clip_norm,
-            init_batch_size=self.init_batch_size,
-            logit_alpha=self.logit_alpha,
-            max_consecutive_skips=self.guarded_update.limit,
-            dequantization=self.dequantization,
-        )
-        return config
+    def get_config(self) -> dict:
+        return {**super().get_config(), **model_config(self)}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> FlowModel:
         return cls(**config)
 
     # --- training --------------------------------------------------------------------------------
-    def call(self, x, training=False, condition=None):
+    def call(self, x: tf.Tensor, training: bool = False, condition: tf.Tensor | None = None) -> tf.Tensor:
         """`log_prob(x)`, `x: [batch, *event_shape]` -> `[batch]`; when training, one draw of the
         dequantised objective (`DataFlow.dequantized_log_prob`)."""
         if not training:
             return self.data_flow.log_prob(x, condition)
-        return self._dequantized_objective(x, condition)
+        return self.dequantized_objective(x, condition)
 
-    def _dequantized_objective(self, x, condition=None):
+    def dequantized_objective(self, x: tf.Tensor, condition: tf.Tensor | None = None) -> tf.Tensor:
         """One draw of the dequantised objective `[batch]`. Networks inside run in training mode
         (dropout on) only when reached through `self(x, training=True)`, which sets Keras'
         training context; `test_step` and `dequantized_log_prob` call this directly, so validation,
@@ -320,36 +204,20 @@ class FlowModel(keras.Model):
             noise = keras.random.uniform(tf.shape(x), dtype=self.flow_dtype, seed=self.noise_seed)
         return self.data_flow.dequantized_log_prob(x, condition, noise=noise)
 
-    def train_step(self, data):
-        x, condition = self.input_checks.step_data(data)
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(self(x, training=True, condition=condition))
-            scaled_loss = self.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
-        variables = self.trainable_variables
-        if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
-            check_every_read_variable_is_held(tape, self.variables)
-        loss, finite = self.guarded_update.apply(self.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
-        weight = tf.cast(finite, loss.dtype)
-        self.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
-        self.bits_per_dim_tracker.update_state(tf.where(finite, self.data_flow.nats_to_bits_per_dim(loss), 0.0), sample_weight=weight)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        self.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
-        return step_logs({m.name: m.result() for m in self.metrics})
+    def train_step(self, data: Any) -> dict:
+        """One optimiser step on a batch `x: [batch, *event_shape]` (or `(x, condition)`); returns the metrics."""
+        return train_step(self, data)
 
-    def test_step(self, data):
-        x, condition = self.input_checks.step_data(data)
-        log_prob = self._dequantized_objective(x, condition)  # outside Keras' training context: no dropout
-        loss = -tf.reduce_mean(log_prob)
-        batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
-        self.loss_tracker.update_state(loss, sample_weight=batch)
-        self.bits_per_dim_tracker.update_state(self.data_flow.nats_to_bits_per_dim(loss), sample_weight=batch)
-        return step_logs({m.name: m.result() for m in (self.loss_tracker, self.bits_per_dim_tracker)})
+    def test_step(self, data: Any) -> dict:
+        """The metrics of a batch `x: [batch, *event_shape]` (or `(x, condition)`), without training."""
+        return test_step(self, data)
 
-    def predict_step(self, data):
+    def predict_step(self, data: Any) -> tf.Tensor:
+        """Log-densities `[batch]` of a batch `x: [batch, *event_shape]` (or `(x, condition)`)."""
         x, condition = self.input_checks.step_data(data)
         return self(x, training=False, condition=condition)
 
-    def fit(self, x=None, y=None, **kwargs):
+    def fit(self, x: ArrayLike | tf.data.Dataset | Iterator | None = None, y: ArrayLike | None = None, **kwargs) -> keras.callbacks.History:
         """`keras.Model.fit`, after validating the data and, if no ActNorm has seen data yet,
         initialising them from the first `init_batch_size` examples.
 
@@ -362,9 +230,8 @@ class FlowModel(keras.Model):
 
         Shuffled in-memory arrays train in full batches only: an epoch is
         `ceil(N / batch_size)` batches, a shuffled pass completed by randomly
-        chosen examples (`array_batches`), so every example is seen each epoch
-        and XLA compiles one batch shape. `sample_weight` and
-        `class_weight` are refused (`ValueError`)."""
+        chosen examples (`array_batches`), so every example is seen each epoch and XLA
+        compiles one batch shape. `sample_weight` and `class_weight` are refused (`ValueError`)."""
         if kwargs.get("sample_weight") is not None or kwargs.get("class_weight") is not None:
             raise ValueError(UNWEIGHTED)
         with input_errors_as_value_errors():
@@ -372,78 +239,48 @@ class FlowModel(keras.Model):
             if kwargs.get("validation_data") is not None:
                 kwargs["validation_data"] = self.input_checks.validation_data(kwargs["validation_data"])
             callbacks = list(kwargs.pop("callbacks", None) or [])
-            if self.needs_initialization and not _restores_a_backup(callbacks):  # a backup brings its own
+            if self.needs_initialization and not restores_a_backup(callbacks):  # a backup brings its own
                 first, first_condition = first_examples(x, y, self.init_batch_size, len(self.event_shape), self.conditional)
                 if first is not None:
                     self.initialize(first, first_condition)
-            self._build_optimizer()
+            build_optimizer(self)
             self.guarded_update.reset()
-            x, y, kwargs = self._arrays_as_batches(x, y, kwargs)
+            x, y, kwargs = fit_arguments_as_batches(x, y, kwargs, is_distributed(self))
             history = super().fit(x, y, callbacks=[*callbacks, self.guarded_update.stop_callback()], **kwargs)
         self.guarded_update.raise_if_tripped()
         return history
 
-    def _arrays_as_batches(self, x, y, kwargs):
-        """`fit`'s in-memory arrays (and validation arrays) as `array_batches`, where Keras'
-        own handling is not needed (`validation_split`, `steps_per_epoch`,
-        `shuffle="batch"`, distribution strategies keep it)."""
-        if (
-            kwargs.get("validation_split") or kwargs.get("steps_per_epoch") is not None
-            or kwargs.get("shuffle", True) not in (True, False)
-            or self._distributed()
-            or not fits_in_graph(x, y)
-        ):
-            return x, y, kwargs
-        kwargs = dict(kwargs)
-        batch_size = kwargs.pop("batch_size", None)
-        x = array_batches(x, y, batch_size, kwargs.pop("shuffle", True))
-        kwargs["shuffle"] = False  # the batches shuffle themselves
-        validation = kwargs.get("validation_data")
-        if isinstance(validation, tuple) and len(validation) <= 2 and fits_in_graph(*validation):
-            validation_batch_size = kwargs.pop("validation_batch_size", None) or batch_size
-            kwargs["validation_data"] = array_batches(*validation, batch_size=validation_batch_size, shuffle=False)
-        return x, None, kwargs
-
-    def _build_optimizer(self):
-        """Create the optimizer's slots now: no variables may be created inside the step's `tf.cond`."""
-        if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
-            with self.distribute_strategy.scope():
-                self.optimizer.build(self.trainable_variables)
-
-    def evaluate(self, x=None, y=None, **kwargs):
+    def evaluate(
+        self, x: ArrayLike | tf.data.Dataset | Iterator | None = None, y: ArrayLike | None = None, **kwargs
+    ) -> float | list | dict:
         """`keras.Model.evaluate`, after validating the data as `fit` does (NaN/Inf included)."""
         with input_errors_as_value_errors():
             x, y = self.input_checks.training_data(x, y, "x", caller="evaluate")
             return super().evaluate(x, y, **kwargs)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(
+        self, x: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None, class_weight: dict | None = None,
+        return_dict: bool = False,
+    ) -> float | list | dict:
         """`keras.Model.train_on_batch`, after checking the batch as `fit` checks arrays and,
         if no ActNorm has seen data yet, initialising them from it."""
         with input_errors_as_value_errors():
             x, y = self.input_checks.training_data(x, y, "x", check_finite=False, caller="train_on_batch")
             if self.needs_initialization:
                 self.initialize(x, y)
-            self._build_optimizer()
+            build_optimizer(self)
         return super().train_on_batch(x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(
+        self, x: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None, return_dict: bool = False
+    ) -> float | list | dict:
         """`keras.Model.test_on_batch`, after checking the batch as `evaluate` does."""
         with input_errors_as_value_errors():
             x, y = self.input_checks.training_data(x, y, "x", caller="test_on_batch")
         return super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=return_dict)
 
     # --- ActNorm data-dependent initialisation -------------------------------------------------
-    @property
-    def actnorms(self):
-        """The `ActNorm` bijectors of the flow (a list)."""
-        return list(self.actnorm_initialization.actnorms)
-
-    @property
-    def needs_initialization(self):
-        """True while some ActNorm has not been initialised from data (read from the saved flags)."""
-        return self.actnorm_initialization.pending
-
-    def initialize(self, batch, condition=None):
+    def initialize(self, batch: ArrayLike, condition: ArrayLike | None = None) -> int:
         """Initialise every not-yet-initialised ActNorm from `batch: [N, *event_shape]` (data
         units; a conditional model also takes the batch's `condition`). Returns how many were."""
         array = self.input_checks.batch(batch, "initialization batch")
@@ -456,50 +293,45 @@ class FlowModel(keras.Model):
         `predict`) unless `jit_compile` says otherwise; `reduce_retracing=False` traces once per
         input shape instead of generalising shapes."""
         jit_compile = bool(self.jit_compile) if jit_compile is None else jit_compile
-        key = (method.__name__, jit_compile)
-        if key not in self._functions:
-            self._functions[key] = tf.function(method, reduce_retracing=reduce_retracing, jit_compile=jit_compile)
-        return self._functions[key]
+        return compiled_function(self._functions, method, jit_compile, reduce_retracing)
 
     def _run(self, method, x, condition, name="x", check_range=True, event_output=False):
         """`method(x, condition)` on checked data of any leading batch shape `[..., *event_shape]`."""
-        if _in_graph(x, condition):
-            return method(x, condition)
-        flat, condition, batch_shape = self.input_checks.any_batch(x, condition, name, check_range)
-        args = [tf.constant(flat, self.flow_dtype)] + ([] if condition is None else [tf.constant(condition)])
-        result = self._compiled(method)(*args)
-        return tf.reshape(result, batch_shape + (self.event_shape if event_output else ()))
+        return run_on_data(self, method, x, condition, name, check_range, event_output)
 
-    def log_prob(self, x, condition=None):
+    def log_prob(self, x: ArrayLike, condition: ArrayLike | None = None) -> tf.Tensor:
         """Exact log-density at `x: [..., *event_shape]` (data units, no noise) -> `[...]`.
 
         `condition`: a conditional model's labels `[...]` / vectors `[..., k]` (or one for all)."""
         return self._run(self.data_flow.log_prob, x, condition)
 
-    def bits_per_dim(self, x, condition=None):
+    def bits_per_dim(self, x: ArrayLike, condition: ArrayLike | None = None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)` per example: `[..., *event_shape]` -> `[...]`."""
         return self.data_flow.nats_to_bits_per_dim(-self.log_prob(x, condition=condition))
 
-    def dequantized_log_prob(self, x, condition=None):
+    def dequantized_log_prob(self, x: ArrayLike, condition: ArrayLike | None = None) -> tf.Tensor:
         """One draw of the training objective per example, `[..., *event_shape]` -> `[...]`: for
         discrete `x`, `log p(x + u) - log q(u | x)` with `u ~ q` (uniform or variational), a
         lower bound on `log P(x)` in expectation; for continuous data, `log_prob(x)`. The
         conditioners run without dropout, as in `evaluate`."""
-        return self._run(self._dequantized_objective, x, condition)
+        return self._run(self.dequantized_objective, x, condition)
 
-    def encode(self, x, condition=None):
+    def encode(self, x: ArrayLike, condition: ArrayLike | None = None) -> tf.Tensor:
         """Data `x: [..., *event_shape]` -> latent `z: [..., *event_shape]`."""
         return self._run(self.data_flow.encode, x, condition, event_output=True)
 
-    def decode(self, z, condition=None):
+    def decode(self, z: ArrayLike, condition: ArrayLike | None = None) -> tf.Tensor:
         """Latent `z: [..., *event_shape]` -> data `x` (continuous, data units)."""
         return self._run(self.data_flow.decode, z, condition, name="z", check_range=False, event_output=True)
 
-    def to_pixels(self, x):
+    def to_pixels(self, x: ArrayLike) -> tf.Tensor:
         """Continuous data-unit samples -> integer pixels in `[0, num_bins)` (float dtype)."""
         return self.data_flow.quantize(x)
 
-    def sample(self, n, temperature=1.0, seed=None, quantized=False, condition=None):
+    def sample(
+        self, n: int, temperature: float | Sequence[float] = 1.0, seed: int | Sequence[int] | None = None, quantized: bool = False,
+        condition: ArrayLike | None = None,
+    ) -> tf.Tensor:
         """`n` samples `[n, *event_shape]` in data units, drawn from the flow's own base.
 
         Args:
@@ -511,38 +343,22 @@ class FlowModel(keras.Model):
             the part factored out first, the finest scale).
           seed: an int in `[0, 2**32)` (or a pair of int32) for reproducible
             samples; None: random.
-
-        Numbers may also be NumPy scalars, 0-d arrays or tensors. Samples holding
-        NaN or Inf (a diverged model) are a `ValueError` naming the broken weights.
           quantized: with `num_bins`, integer pixels in `[0, num_bins)` (float dtype).
           condition: a conditional model's condition for each sample (labels
             `[n]` / vectors `[n, k]`), or one label / vector for all `n`.
+
+        Numbers may also be NumPy scalars, 0-d arrays or tensors. Samples holding
+        NaN or Inf (a diverged model) are a `ValueError` naming the broken weights.
         """
-        if _in_graph(n, temperature, seed, condition):
+        if symbolic(n, temperature, seed, condition):
             x = self.data_flow.sample(n, temperature, seed, condition)
             return self.data_flow.quantize(x) if quantized else x
-        n = check_count(n, self.event_shape, self.flow_dtype)
-        temperature, seed = check_temperature(temperature, self.data_flow), sample_seed(seed)
-        condition = self.input_checks.condition(condition, n)
-        condition = None if condition is None else tf.constant(condition)
-        # The latent is drawn outside XLA (in a graph: eager TFP costs milliseconds), so a seed gives
-        # the same samples whatever `jit_compile` is; it is decoded in chunks, so a large `n` never
-        # holds every conditioner activation at once.
-        # never XLA; one trace per temperature shape (a number, or one per level)
-        latent_sample = self._compiled(self.data_flow.latent_sample, jit_compile=False, reduce_retracing=False)
-        z = latent_sample(tf.constant(n, tf.int32), tf.constant(temperature, self.flow_dtype), seed)
-        decode = self._compiled(self.data_flow.decode)
-        if n <= SAMPLE_CHUNK:
-            x = decode(z, condition)
-        else:
-            x = tf.concat([
-                decode(z[i : i + SAMPLE_CHUNK], None if condition is None else condition[i : i + SAMPLE_CHUNK])
-                for i in range(0, n, SAMPLE_CHUNK)
-            ], axis=0)
-        refuse_nonfinite(x, self.data_flow)  # a diverged model's NaN samples are an error, as its save is
+        x = draw_samples(self.data_flow, self.input_checks, self._compiled, n, temperature, seed, condition, SAMPLE_CHUNK)
         return self.data_flow.quantize(x) if quantized else x
 
-    def interpolate(self, x_a, x_b, steps=8, condition=None, method="linear"):
+    def interpolate(
+        self, x_a: ArrayLike, x_b: ArrayLike, steps: int = 8, condition: ArrayLike | None = None, method: str = "linear"
+    ) -> tf.Tensor:
         """Decode `steps` evenly spaced points on a latent path from `x_a` to `x_b`.
 
         `x_a, x_b: [*event_shape]` -> `[steps, *event_shape]`, or
@@ -563,38 +379,13 @@ class FlowModel(keras.Model):
         return path[0] if single else path
 
     # --- saving and export -------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """`keras.Model.save`, refusing a model whose weights or probe density are not finite.
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
+        """`keras.Model.save`, refusing a model whose weights or probe density are not finite; a
+        `.keras` / `.h5` file is replaced atomically (a failed or killed save keeps the old file),
+        a symbolic link at `filepath` refused (`FileExistsError`). See `save_model_file`."""
+        return save_model_file(super().save, self.data_flow.nonfinite_parts(), filepath, overwrite, zipped, **kwargs)
 
-        A `.keras` (or `.h5`) file is written beside `filepath` and renamed onto
-        it (`tfnf.files.write_file`), so a save that fails (a config that cannot
-        be serialised, a full disk) or is killed leaves the previous file as it
-        was. A symbolic link at `filepath` is refused (a `FileExistsError`):
-        save to the file it points to, or to a new one. `overwrite=False` asks
-        before replacing a file, as Keras does.
-        """
-        broken = self.data_flow.nonfinite_parts()
-        if broken:
-            raise ValueError(
-                f"refusing to save {filepath!s}: NaN or Inf in {', '.join(broken[:5])} "
-                "(did training diverge?); restore finite weights first"
-            )
-        keras_save = super().save
-        name = os.fspath(filepath) if isinstance(filepath, (str, os.PathLike)) else None
-        if not isinstance(name, str) or zipped is False or name.startswith("hf://") or not name.endswith((".keras", ".h5", ".hdf5")):
-            return keras_save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)  # Keras' own errors and formats
-        from tfnf.files import write_file  # files sit beside the model, imported on first save
-
-        if not overwrite and tf.io.gfile.exists(name):
-            from keras.src.utils.io_utils import ask_to_proceed_with_overwrite
-
-            if not ask_to_proceed_with_overwrite(name):
-                return None
-        write_file(name, lambda temporary: keras_save(temporary, overwrite=True, zipped=zipped, **kwargs))
-        return None
-
-
-    def export(self, filepath, format="tf_saved_model", overwrite=False, **kwargs):
+    def export(self, filepath: str | os.PathLike, format: str = "tf_saved_model", overwrite: bool = False, **kwargs) -> str:
         """Write a SavedModel for TF Serving (see `tfnf.export.export_saved_model`)."""
         if format != "tf_saved_model":
             raise ValueError(f"FlowModel.export writes format='tf_saved_model' only, got {format!r}")

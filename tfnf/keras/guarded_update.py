@@ -12,6 +12,9 @@ are counted so that `fit` can stop a run that keeps failing.
 import keras
 import tensorflow as tf
 
+from tfnf.rules.integers import check_integer
+from tfnf.rules.numbers import check_positive
+
 
 class AppliedStepsMean(keras.metrics.Mean):
     """`keras.metrics.Mean` of a quantity over the applied (finite) steps, updated with weight 0
@@ -33,10 +36,8 @@ class GuardedUpdate:
     """
 
     def __init__(self, clip_norm, max_consecutive_skips):
-        if clip_norm is not None and not clip_norm > 0:
-            raise ValueError(f"clip_norm must be > 0 or None, got {clip_norm!r}")
-        if int(max_consecutive_skips) < 1:
-            raise ValueError(f"max_consecutive_skips must be >= 1, got {max_consecutive_skips!r}")
+        clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm (None: no clipping)")
+        max_consecutive_skips = check_integer(max_consecutive_skips, "max_consecutive_skips", 1)
         self.clip_norm = None if clip_norm is None else float(clip_norm)
         self.limit = int(max_consecutive_skips)
         # Every replica records the same (all-reduced) outcome; keep the first replica's update.

@@ -1,13 +1,18 @@
 """Arranging image batches into grids and writing them as PNG files."""
 
+from __future__ import annotations
+
 import math
+import os
+from typing import Sequence
 
 import numpy as np
 
+from tfnf.annotations import ArrayLike
 from tfnf.files import save_figure
 
 
-def image_grid(images, num_bins=None, columns=None, padding=1):
+def image_grid(images: ArrayLike, num_bins: int | None = None, columns: int | None = None, padding: int = 1) -> np.ndarray:
     """Tile `images: [N, H, W, C]` (C = 1 or 3) into one `[rows*H', cols*W', C]` array in [0, 1].
 
     With `num_bins` pixel values are scaled by `1 / (num_bins - 1)`; otherwise
@@ -32,7 +37,7 @@ def image_grid(images, num_bins=None, columns=None, padding=1):
     return grid
 
 
-def save_image_grids(path, grids, titles=None):
+def save_image_grids(path: str | os.PathLike, grids: Sequence[np.ndarray], titles: Sequence[str | None] | None = None) -> None:
     """Write one or more grids (from `image_grid`) side by side into a PNG at `path`."""
     import matplotlib
 

@@ -15,6 +15,7 @@ from tfnf.keras.dataset_checks import (  # noqa: F401 (INPUT_CHECK_TAG: imported
     INPUT_CHECK_TAG, check_condition_dataset, check_dataset, with_condition_checks, with_value_checks,
 )
 from tfnf.rules.integers import check_integer
+from tfnf.rules.pixels import pixel_range_message, pixels_in_range
 
 MAX_NUM_BINS = 2**16
 
@@ -95,11 +96,8 @@ def check_data(x, event_shape, num_bins=None, name="x", dtype="float32", check_f
                 )
     if num_bins is not None and values.size:
         low, high = values.min(), values.max()
-        if int(np.floor(low)) < 0 or float(high) >= num_bins:
-            raise ValueError(
-                f"{name} must hold pixel values in [0, {num_bins}) for num_bins={num_bins}, "
-                f"got values in [{low}, {high}]"
-            )
+        if not pixels_in_range(low, high, num_bins):
+            raise ValueError(f"{pixel_range_message(name, num_bins)} [{low}, {high}]")
     return array
 
 
@@ -320,3 +318,9 @@ class InputChecks:
             x, y = self.training_data(x, y, "validation_data")
             return (x,) if y is None else (x, y, *data[2:])
         return self.training_data(data, None, "validation_data")[0]
+
+
+def symbolic(*values: object) -> bool:
+    """True when called while tracing (a user's `tf.function`) with symbolic inputs, which
+    `FlowModel` passes on unchecked (graph code is the caller's own)."""
+    return not tf.executing_eagerly() or any(tf.is_tensor(v) and not hasattr(v, "numpy") for v in values)

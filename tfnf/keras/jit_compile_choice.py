@@ -15,10 +15,11 @@ import math
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 
 import tensorflow as tf
 
-from tfnf.keras.graph_warm_up import GraphWarmUp
+from tfnf.keras.graph_warm_up import GraphWarmUp, traced_on_this_thread
 from tfnf.keras.input_checks import INPUT_CHECK_TAG
 
 MIN_TIMED_CALLS = 2  # per mode, after the call that traces (and compiles)
@@ -157,3 +158,34 @@ class JitCompileChoice:
         timed = {mode: statistics.median(times) for mode, times in self.seconds_per_step.items() if times}
         self.jit_compile = min(timed, key=timed.get) if timed else False
 
+
+
+def choosing_train_function(model: object, choice: JitCompileChoice, build_train_function: Callable[[], object]) -> Callable:
+    """The train function of `model` (a compiled `FlowModel`) while `choice` (its
+    `JitCompileChoice`) is open: Keras' train function built without and with XLA
+    by `build_train_function()` (`keras.Model.make_train_function(force=True)`),
+    timed on `fit`'s first calls (`JitCompileChoice.train_function`).
+
+    Both modes call one traced train step (tracing a flow's step costs about as
+    much as XLA's compilation); with XLA that call is compiled with the rest of the step."""
+    functions = {}
+    step = tf.function(traced_on_this_thread(model.train_step), reduce_retracing=True, autograph=False)
+    model.train_step = step  # as Keras calls it
+    try:
+        for mode in (False, True):
+            model.jit_compile = mode
+            build_train_function()
+            functions[mode] = model.train_function
+    finally:
+        del model.train_step
+        model.jit_compile = False
+
+    def choose(jit_compile):
+        model.jit_compile = jit_compile
+        model.train_function = functions[jit_compile]
+        if jit_compile:  # evaluation and prediction follow the choice
+            model.test_function = model.predict_function = None
+
+    return choice.train_function(
+        functions, lambda: int(model.optimizer.iterations.numpy()), choose, trace_step=step.get_concrete_function
+    )

@@ -1,10 +1,14 @@
 """`SampleGridCallback`: writes a PNG grid of samples every N epochs."""
 
+from __future__ import annotations
+
 import os
 
 import keras
 
 from tfnf.keras.image_grid import image_grid, save_image_grids
+from tfnf.rules.integers import check_integer
+from tfnf.rules.temperature import check_temperature
 
 
 class SampleGridCallback(keras.callbacks.Callback):
@@ -15,22 +19,28 @@ class SampleGridCallback(keras.callbacks.Callback):
       filepath: PNG path, may contain `{epoch}` (1-based), e.g. `"samples_{epoch:03d}.png"`.
       every_n_epochs: period in epochs.
       num_samples: images per grid.
-      temperature: temperature of the base noise.
+      temperature: temperature of the base noise (`tfnf.rules.temperature`: 1 for a base
+        that is not Gaussian, checked when training begins).
       seed: fixed seed, so successive grids show the same latents evolving.
     """
 
-    def __init__(self, filepath, every_n_epochs=1, num_samples=64, temperature=0.7, seed=0):
+    def __init__(
+        self, filepath: str | os.PathLike, every_n_epochs: int = 1, num_samples: int = 64, temperature: float = 0.7,
+        seed: int | None = 0,
+    ) -> None:
         super().__init__()
-        if int(every_n_epochs) < 1:
-            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs!r}")
         self.filepath = str(filepath)
-        self.every_n_epochs = int(every_n_epochs)
-        self.num_samples = int(num_samples)
-        self.temperature = float(temperature)
+        self.every_n_epochs = check_integer(every_n_epochs, "every_n_epochs", 1)
+        self.num_samples = check_integer(num_samples, "num_samples", 1)
+        self.temperature = check_temperature(temperature)
         self.seed = seed
         self.written = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        data_flow = self.model.data_flow
+        check_temperature(self.temperature, "temperature", data_flow.gaussian_base, type(data_flow.base).__name__)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every_n_epochs:
             return
         model = self.model

@@ -11,7 +11,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfnf.rules.finite_weights import refuse_nonfinite_weights
 from tfnf.rules.integers import check_integer, seed_pair
+from tfnf.rules.temperature import check_temperature as check_one_temperature
 
 MAX_SAMPLES = 2**31 - 1
 MAX_SAMPLE_BYTES = 2**32  # what one `sample` call may return: 4 GiB
@@ -50,31 +52,18 @@ def check_count(n, event_shape, dtype):
 
 
 def check_temperature(temperature, data_flow):
-    """`temperature` as a float, or a list of floats, one per level of `data_flow` (a `DataFlow`).
-
-    Each value is finite and >= 0, and 1 when the flow's base is not Gaussian."""
+    """`temperature` as a float, or a list of floats, one per level of `data_flow` (a `DataFlow`),
+    each checked by `tfnf.rules.temperature`."""
     temperature = as_number(temperature)
+    rule = dict(gaussian_base=data_flow.gaussian_base, base=type(data_flow.base).__name__)
     if isinstance(temperature, (list, tuple)) or (isinstance(temperature, np.ndarray) and temperature.ndim == 1):
         if len(temperature) != data_flow.num_levels:
             raise ValueError(
                 f"temperature as a sequence has one value per level: this flow has {data_flow.num_levels} "
                 f"level(s), got {len(temperature)} values"
             )
-        return [_one_temperature(as_number(value), data_flow) for value in temperature]
-    return _one_temperature(temperature, data_flow)
-
-
-def _one_temperature(temperature, data_flow):
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a real number, got {temperature!r}")
-    if not 0 <= temperature < math.inf:
-        raise ValueError(f"temperature must be finite and >= 0, got {temperature!r}")
-    if not data_flow.gaussian_base and temperature != 1:
-        raise ValueError(
-            f"temperature is defined for Gaussian bases only; this flow's base is "
-            f"{type(data_flow.base).__name__}, so temperature must be 1, got {temperature!r}"
-        )
-    return float(temperature)
+        return [check_one_temperature(as_number(value), **rule) for value in temperature]
+    return check_one_temperature(temperature, **rule)
 
 
 def sample_seed(seed):
@@ -100,12 +89,7 @@ def refuse_nonfinite(samples, data_flow):
     (`DataFlow.nonfinite_parts`, as after a diverged training run), or else an overflow."""
     if bool(tf.reduce_all(tf.math.is_finite(samples))):
         return
-    broken = data_flow.nonfinite_parts()
-    if broken:
-        raise ValueError(
-            f"sample: the samples hold NaN or Inf; NaN or Inf in {', '.join(broken[:5])} (did training diverge?); "
-            "restore finite weights (load_weights from a checkpoint or a BackupAndRestore backup) first"
-        )
+    refuse_nonfinite_weights(data_flow.nonfinite_parts(), "sample: the samples hold NaN or Inf;")
     raise ValueError(
         "sample: the samples hold NaN or Inf although the weights are finite: decoding these latents "
         "overflowed the model's dtype; try a lower temperature"

@@ -1,10 +1,17 @@
 """`TensorBoardSampleGrid`: sample grids of a training `FlowModel`, written to TensorBoard as images."""
 
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfnf.keras.image_grid import image_grid
+from tfnf.rules.integers import check_integer
+from tfnf.rules.temperature import check_temperature
 
 
 class TensorBoardSampleGrid(keras.callbacks.Callback):
@@ -27,15 +34,17 @@ class TensorBoardSampleGrid(keras.callbacks.Callback):
       name: summary name prefix.
     """
 
-    def __init__(self, log_dir, every_n_epochs=1, num_samples=36, temperatures=(0.7, 1.0), seed=0, name="samples"):
+    def __init__(
+        self, log_dir: str | os.PathLike, every_n_epochs: int = 1, num_samples: int = 36,
+        temperatures: Sequence[float] = (0.7, 1.0), seed: int | None = 0, name: str = "samples",
+    ) -> None:
         super().__init__()
-        if isinstance(every_n_epochs, bool) or int(every_n_epochs) != every_n_epochs or every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be an integer >= 1, got {every_n_epochs!r}")
-        if isinstance(num_samples, bool) or int(num_samples) != num_samples or num_samples < 1:
-            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
-        temperatures = tuple(float(t) for t in np.atleast_1d(temperatures))
-        if not temperatures or not all(0 <= t < np.inf for t in temperatures):
-            raise ValueError(f"temperatures must be finite and >= 0, got {temperatures!r}")
+        for argument, count in (("every_n_epochs", every_n_epochs), ("num_samples", num_samples)):
+            if check_integer(count, argument) < 1:  # a float or a string is a TypeError there
+                raise ValueError(f"{argument} must be an integer >= 1, got {count!r}")
+        temperatures = tuple(check_temperature(t, "temperatures") for t in np.atleast_1d(temperatures))
+        if not temperatures:
+            raise ValueError("temperatures must hold at least one temperature, got none")
         self.log_dir = str(log_dir)
         self.every_n_epochs = int(every_n_epochs)
         self.num_samples = int(num_samples)
@@ -44,19 +53,18 @@ class TensorBoardSampleGrid(keras.callbacks.Callback):
         self.name = str(name)
         self._writer = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
         if len(model.event_shape) != 3 or model.event_shape[-1] not in (1, 3):
             raise ValueError(
                 f"TensorBoardSampleGrid needs image events [H, W, 1 or 3], the model has {tuple(model.event_shape)}"
             )
-        if not model.data_flow.gaussian_base and any(t != 1 for t in self.temperatures):
-            raise ValueError(
-                f"temperatures must all be 1 for this model: its base distribution is not Gaussian, got {self.temperatures}"
-            )
+        base = type(model.data_flow.base).__name__
+        for temperature in self.temperatures:
+            check_temperature(temperature, "temperatures", model.data_flow.gaussian_base, base)
         self._writer = tf.summary.create_file_writer(self.log_dir)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every_n_epochs:
             return
         model = self.model
@@ -68,7 +76,7 @@ class TensorBoardSampleGrid(keras.callbacks.Callback):
                 tf.summary.image(f"{self.name}/T={temperature:g}", grid[None], step=epoch + 1)
         self._writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

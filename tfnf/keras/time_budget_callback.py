@@ -1,5 +1,7 @@
 """`TimeBudgetCallback`: stop training once a wall-clock budget is spent."""
 
+from __future__ import annotations
+
 import time
 
 import keras
@@ -12,7 +14,7 @@ class TimeBudgetCallback(keras.callbacks.Callback):
     part of the budget. `elapsed` holds the training time when `fit` returns.
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds: float) -> None:
         super().__init__()
         if not seconds > 0:
             raise ValueError(f"seconds must be > 0, got {seconds!r}")
@@ -20,14 +22,14 @@ class TimeBudgetCallback(keras.callbacks.Callback):
         self.elapsed = 0.0
         self.stopped_epoch = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.elapsed = time.perf_counter() - self._start
         if self.elapsed >= self.seconds:
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         self.elapsed = time.perf_counter() - self._start

@@ -20,11 +20,18 @@ dequantiser is exactly uniform dequantisation, `log q = 0`, so switching it on
 never starts training from a worse bound.
 """
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfnf.bijectors import AffineTransformer, ConvConditioner, DenseConditioner
+from tfnf.annotations import Shape
+from tfnf.bijectors import AffineTransformer
+from tfnf.nets import ConvConditioner, DenseConditioner
+from tfnf.rules.integers import check_integer
 
 
 def _alternating_mask(event_shape, parity, dtype):
@@ -66,7 +73,10 @@ class VariationalDequantizer(keras.layers.Layer):
       seed: seed of the noise `eps`.
     """
 
-    def __init__(self, event_shape, num_bins, num_couplings=4, hidden=32, scale_bound=2.0, seed=None, **kwargs):
+    def __init__(
+        self, event_shape: Shape, num_bins: int, num_couplings: int = 4, hidden: int = 32, scale_bound: float = 2.0,
+        seed: int | None = None, **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.target_event_shape = tuple(int(d) for d in event_shape)
         if len(self.target_event_shape) not in (1, 3) or any(d <= 0 for d in self.target_event_shape):
@@ -76,10 +86,7 @@ class VariationalDequantizer(keras.layers.Layer):
             )
         if num_bins is None or int(num_bins) != num_bins or num_bins < 2:
             raise ValueError(f"variational dequantization needs num_bins (an integer >= 2), got {num_bins!r}")
-        if int(num_couplings) < 1:
-            raise ValueError(f"num_couplings must be >= 1, got {num_couplings!r}")
-        if int(hidden) < 1:
-            raise ValueError(f"hidden must be >= 1, got {hidden!r}")
+        num_couplings, hidden = check_integer(num_couplings, "num_couplings", 1), check_integer(hidden, "hidden", 1)
         self.num_bins = int(num_bins)
         self.num_couplings = int(num_couplings)
         self.hidden = int(hidden)
@@ -113,7 +120,7 @@ class VariationalDequantizer(keras.layers.Layer):
             self.transform(zeros, zeros)
         self.built = True
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update(
             event_shape=self.target_event_shape,
@@ -124,7 +131,7 @@ class VariationalDequantizer(keras.layers.Layer):
         )
         return config
 
-    def features(self, x):
+    def features(self, x: tf.Tensor) -> tf.Tensor:
         """Features of `x: [batch, *event_shape]` that every coupling conditions on:
         `[batch, H, W, hidden]` for images, `[batch, hidden]` for vectors."""
         h = tf.cast(x, self.compute_dtype) * (2.0 / (self.num_bins - 1)) - 1.0
@@ -132,7 +139,7 @@ class VariationalDequantizer(keras.layers.Layer):
             h = layer(h)
         return h
 
-    def transform(self, x, eps):
+    def transform(self, x: tf.Tensor, eps: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """The deterministic map: logistic noise `eps: [batch, *event_shape]` -> `(u, log_q)`.
 
         `u: [batch, *event_shape]` in `[0, 1]`; `log_q: [batch]` is `log q(u | x)`.
@@ -150,13 +157,13 @@ class VariationalDequantizer(keras.layers.Layer):
         log_base = tf.reduce_sum(_log_sigmoid_derivative(eps), axis=self.event_axes)
         return tf.math.sigmoid(y), log_base - log_det
 
-    def sample_noise(self, shape):
+    def sample_noise(self, shape: tf.Tensor | Sequence[int]) -> tf.Tensor:
         """Standard logistic noise of `shape` (as `logit(v)`, `v ~ U` kept off 0 and 1)."""
         dtype = tf.as_dtype(self.compute_dtype)
         tiny = float(np.finfo(dtype.as_numpy_dtype).eps)
         v = keras.random.uniform(shape, minval=tiny, maxval=1.0 - tiny, dtype=dtype, seed=self.seed_generator)
         return tf.math.log(v) - tf.math.log1p(-v)
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Draw `u ~ q(. | x)` for `x: [batch, *event_shape]` -> `(u, log_q)`."""
         return self.transform(x, self.sample_noise(tf.shape(x)))

@@ -1,0 +1,48 @@
+"""`train_step` and `test_step`: one optimizer step of a `FlowModel`, and one evaluation batch.
+
+The loss is the mean negative dequantised log-likelihood (nats per example).
+A training step whose loss or gradient is not finite is not applied
+(`GuardedUpdate`) and is counted in `skipped_steps`; the loss and bits/dim
+metrics average applied steps only (`AppliedStepsMean`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from tfnf.keras.adopted_variables import check_every_read_variable_is_held
+from tfnf.keras.guarded_update import step_logs
+
+
+def train_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
+    """One guarded optimizer step of `model` (a compiled `FlowModel`) on a batch `data`
+    (`x: [batch, *event]`, or `(x, condition)`); returns the logs of its metrics."""
+    x, condition = model.input_checks.step_data(data)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(model(x, training=True, condition=condition))
+        scaled_loss = model.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
+    variables = model.trainable_variables
+    if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
+        check_every_read_variable_is_held(tape, model.variables)
+    loss, finite = model.guarded_update.apply(model.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
+    weight = tf.cast(finite, loss.dtype)
+    model.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
+    bits_per_dim = model.data_flow.nats_to_bits_per_dim(loss)
+    model.bits_per_dim_tracker.update_state(tf.where(finite, bits_per_dim, 0.0), sample_weight=weight)
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    model.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
+    return step_logs({m.name: m.result() for m in model.metrics})
+
+
+def test_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
+    """The dequantised objective of `model` (a `FlowModel`) on a batch `data`, dropout off;
+    returns the logs of its loss and bits/dim."""
+    x, condition = model.input_checks.step_data(data)
+    log_prob = model.dequantized_objective(x, condition)  # outside Keras' training context: no dropout
+    loss = -tf.reduce_mean(log_prob)
+    batch = tf.cast(tf.shape(log_prob)[0], loss.dtype)
+    model.loss_tracker.update_state(loss, sample_weight=batch)
+    model.bits_per_dim_tracker.update_state(model.data_flow.nats_to_bits_per_dim(loss), sample_weight=batch)
+    return step_logs({m.name: m.result() for m in (model.loss_tracker, model.bits_per_dim_tracker)})

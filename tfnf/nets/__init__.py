@@ -1,0 +1,43 @@
+"""tfnf networks: the Keras layers that emit the parameters of a flow's bijectors.
+
+Couplings and autoregressive layers (`tfnf.bijectors`) take one of these
+ready-built; `conditioners` names them (`"mlp"`, `"conv"`, `"made"`, ...) and
+`conditioners.build_network` is where a default is chosen. Every network
+zero-initialises its output layer, so a new bijector starts as the identity.
+"""
+
+from tfnf.nets import conditioners
+from tfnf.nets.class_table import ClassTable
+from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioners import ConditionerFactory, build_network
+from tfnf.nets.conv_conditioner import ConvConditioner
+from tfnf.nets.dense_conditioner import DenseConditioner
+from tfnf.nets.gated_conv_conditioner import GatedConvConditioner
+from tfnf.nets.hashed_dropout import HashedDropout
+from tfnf.nets.image_context_conditioner import ImageContextConditioner, image_context_conditioner
+from tfnf.nets.made import MADE
+from tfnf.nets.packed_conv2d import PackedConv2D
+from tfnf.nets.precision import network_dtype_policy
+from tfnf.nets.residual_dense_conditioner import ResidualDenseConditioner
+from tfnf.nets.residual_made import ResidualMADE
+from tfnf.nets.vector_field import VectorField
+
+__all__ = [
+    "ClassTable",
+    "Conditioner",
+    "ConditionerFactory",
+    "ConvConditioner",
+    "DenseConditioner",
+    "GatedConvConditioner",
+    "HashedDropout",
+    "ImageContextConditioner",
+    "MADE",
+    "PackedConv2D",
+    "ResidualDenseConditioner",
+    "ResidualMADE",
+    "VectorField",
+    "build_network",
+    "conditioners",
+    "image_context_conditioner",
+    "network_dtype_policy",
+]

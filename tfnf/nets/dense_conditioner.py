@@ -1,0 +1,96 @@
+"""`DenseConditioner`: the MLP that reads a vector's conditioning half."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import keras
+import tensorflow as tf
+
+from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.fourier_features import fourier_features
+from tfnf.nets.hashed_dropout import HashedDropout
+
+
+@keras.saving.register_keras_serializable(package="tfnf")
+class DenseConditioner(Conditioner):
+    """MLP conditioner for vector couplings.
+
+    Maps `x_cond: [batch, d_cond]` to transformer parameters
+    `[batch, *output_shape, num_params]`. Hidden layers use `activation`
+    (optionally followed by dropout while training); the last layer is
+    zero-initialised so a new coupling is the identity.
+
+    With `fourier_frequencies` `(w_1, ..., w_m)` the first layer reads
+    `[x, sin(w_1 x), cos(w_1 x), ..., sin(w_m x), cos(w_m x)]`,
+    `[batch, d_cond * (2m + 1)]`, instead of `x` alone: fixed Fourier features,
+    which let a small MLP of a low-dimensional input represent the sharp,
+    many-peaked functions a multimodal density needs (an MLP fed raw
+    coordinates learns high frequencies slowly).
+
+    Args:
+      output_shape: shape of the transformed part, e.g. `(d_trans,)`.
+      num_params: parameters per transformed element.
+      hidden_units: widths of the hidden layers.
+      activation: Keras activation of the hidden layers.
+      dropout: dropout rate after each hidden layer (training only).
+      context_size: None, or the width `k` of a context `[batch, k]` (a one-hot
+        label or any vector) that is concatenated to `x_cond` at the input.
+      fourier_frequencies: angular frequencies of the Fourier features of
+        `x_cond` (empty: none); the context is never encoded.
+    """
+
+    def __init__(
+        self,
+        output_shape: Sequence[int],
+        num_params: int,
+        hidden_units: Sequence[int] = (64, 64),
+        activation: str | Callable = "relu",
+        dropout: float = 0.0,
+        context_size: int | None = None,
+        fourier_frequencies: Sequence[float] = (),
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.fourier_frequencies = tuple(float(w) for w in fourier_frequencies or ())
+        self.context_size = None if context_size is None else int(context_size)
+        self.target_shape = tuple(int(d) for d in output_shape)
+        self.num_params = int(num_params)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.activation = activation
+        self.dropout = float(dropout)
+        self.hidden_layers = [
+            keras.layers.Dense(units, activation=activation, dtype=self.dtype_policy, name=f"hidden_{i}")
+            for i, units in enumerate(self.hidden_units)
+        ]
+        self.dropout_layer = HashedDropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
+        self.output_layer = keras.layers.Dense(
+            math.prod(self.target_shape) * self.num_params,
+            kernel_initializer="zeros",
+            bias_initializer="zeros",
+            dtype=self.dtype_policy,
+            name="output",
+        )
+        self.param_shape = (*self.target_shape, self.num_params)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            output_shape=self.target_shape,
+            num_params=self.num_params,
+            hidden_units=self.hidden_units,
+            activation=self.activation,
+            dropout=self.dropout,
+            context_size=self.context_size,
+            fourier_frequencies=self.fourier_frequencies,
+        )
+        return config
+
+    def encode(self, x):
+        """`[batch, d_cond]` -> `[batch, d_cond * (2m + 1)]` (`x` as is without frequencies)."""
+        return fourier_features(x, self.fourier_frequencies)
+
+    def join_context(self, x, context):
+        """`[batch, d_cond]` and `[batch, k]` -> `[batch, d_cond + k]`."""
+        return tf.concat([x, context], axis=-1)
