@@ -1,6 +1,5 @@
 """`tfnf train`: train a flow on a dataset, write pictures, metrics and a SavedModel."""
 
-import json
 import os
 import platform
 import shlex
@@ -20,7 +19,7 @@ from tfnf.cli.interrupt_watch import InterruptWatch
 from tfnf.cli.parser import DEFAULT_TEMPERATURES, DEFAULTS, FLOWS
 from tfnf.cli.plots import save_density_2d, save_loss_curves, save_samples_2d, save_warping_2d
 from tfnf.cli.step_history import StepHistory
-from tfnf.files import backed_up_epochs, is_backup_folder, make_backup_folder, remove_backup_folder, write_file
+from tfnf.files import backed_up_epochs, is_backup_folder, make_backup_folder, remove_backup_folder, write_json
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
 from tfnf.rules.numbers import check_positive
 from tfnf.rules.temperature import check_temperature
@@ -124,11 +123,6 @@ def write_pictures(model, source, out, temperatures, seed):
     grid = image_grid(rows.reshape(-1, *model.event_shape), model.num_bins, columns=8)
     save_image_grids(os.path.join(out, "interpolation.png"), [grid], ["latent interpolation"])
     return ["samples.png", "interpolation.png"]
-
-
-def _write_json(path, value):
-    with open(path, "w") as handle:
-        json.dump(value, handle, indent=2, default=str)
 
 
 def prepare_backup(backup_dir, args):
@@ -262,7 +256,7 @@ def run(args):
         "pictures": pictures,
         "versions": _versions(),
     }
-    write_file(os.path.join(out, "metrics.json"), lambda temporary: _write_json(temporary, metrics))
+    write_json(os.path.join(out, "metrics.json"), metrics)
     remove_backup_folder(backup_dir)  # the run is complete: its model, export and metrics are written
     print(
         f"test NLL {test['nll']:.3f} nats, {test['bits_per_dim']:.4f} bits/dim; "

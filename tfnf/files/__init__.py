@@ -7,7 +7,7 @@ backup folders tfnf may delete.
 """
 
 from tfnf.files.previous_exports import is_previous_export
-from tfnf.files.safe_write import save_figure, write_atomically, write_file
+from tfnf.files.safe_write import save_figure, write_atomically, write_file, write_json
 from tfnf.files.training_backups import (
     BACKUP_MARKER,
     backed_up_epochs,
@@ -26,4 +26,5 @@ __all__ = [
     "save_figure",
     "write_atomically",
     "write_file",
+    "write_json",
 ]

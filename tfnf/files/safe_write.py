@@ -20,6 +20,7 @@ names and the clean-up after a killed write.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,16 @@ def _flush_to_disk(path: str) -> None:
         os.fsync(fd)  # the content reaches the disk before the rename does (no empty file after a power cut)
     finally:
         os.close(fd)
+
+
+def write_json(filepath: str | os.PathLike[str], value: Any) -> str:
+    """`value` as indented JSON through `write_file` (values JSON cannot hold are written as `str(value)`)."""
+
+    def write(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2, default=str)
+
+    return write_file(filepath, write)
 
 
 def save_figure(figure: matplotlib.figure.Figure, filepath: str | os.PathLike[str], **savefig_kwargs: Any) -> str:

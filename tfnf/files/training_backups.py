@@ -12,7 +12,7 @@ import datetime
 import json
 import os
 
-from tfnf.files.safe_write import refuse_link, write_file
+from tfnf.files.safe_write import refuse_link, write_json
 from tfnf.files.write_claims import remove
 
 #: Name of the marker file inside every backup folder tfnf made (and so may delete).
@@ -43,13 +43,8 @@ def make_backup_folder(path: str | os.PathLike[str]) -> str:
     os.makedirs(path)
     record = {"written_by": "tfnf", "purpose": "keras.callbacks.BackupAndRestore",
               "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-    write_file(os.path.join(path, BACKUP_MARKER), lambda temporary: _write_json(temporary, record))
+    write_json(os.path.join(path, BACKUP_MARKER), record)
     return path
-
-
-def _write_json(path: str, value: object) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2)
 
 
 def remove_backup_folder(path: str | os.PathLike[str]) -> None:

@@ -4,6 +4,18 @@ import keras
 import tensorflow as tf
 
 
+def context_as_features(x: tf.Tensor, context: tf.Tensor) -> tf.Tensor:
+    """`[batch, d]` and `[batch, k]` -> `[batch, d + k]`: the context as extra input features (MLPs)."""
+    return tf.concat([x, context], axis=-1)
+
+
+def context_as_planes(x: tf.Tensor, context: tf.Tensor) -> tf.Tensor:
+    """`[batch, H, W, C_in]` and `[batch, k]` -> `[batch, H, W, C_in + k]`: the context as `k` constant
+    extra channels (conv nets)."""
+    planes = tf.zeros_like(x[..., :1]) + context[:, None, None, :]  # keeps the static H, W and k
+    return tf.concat([x, planes], axis=-1)
+
+
 class Conditioner(keras.layers.Layer):
     """Hidden layers (each followed by dropout while training), then an output
     layer whose last axis is reshaped to `param_shape`.
@@ -12,7 +24,8 @@ class Conditioner(keras.layers.Layer):
     None), `output_layer`, `param_shape` (the trailing shape of the emitted
     parameters, e.g. `(out_channels, num_params)`) and `context_size` (None, or
     the width `k` of a context vector the network also reads) in their
-    constructor, and implement `join_context(x, context)` when `context_size` is set.
+    constructor, and set `join_context(x, context)` when `context_size` is set
+    (`context_as_features` or `context_as_planes`, or their own).
     """
 
     def check_context(self, context):

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioner import Conditioner, context_as_planes
 from tfnf.nets.channel_matmul import channel_matmul
 from tfnf.nets.hashed_dropout import HashedDropout
 from tfnf.nets.packed_conv2d import PackedConv2D
@@ -200,10 +200,7 @@ class ConvConditioner(Conditioner):
         self.output_layer.build(shape)
         self.built = True
 
-    def join_context(self, x, context):
-        """`[batch, H, W, C_in]` and `[batch, k]` -> `[batch, H, W, C_in + k]`."""
-        planes = tf.zeros_like(x[..., :1]) + context[:, None, None, :]  # keeps the static H, W and k
-        return tf.concat([x, planes], axis=-1)
+    join_context = staticmethod(context_as_planes)
 
     def call(self, x, context=None, training=None):
         """Parameters `[batch, H, W, out_channels, num_params]` of `x: [batch, H, W, C_in]`

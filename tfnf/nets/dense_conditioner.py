@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 import keras
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioner import Conditioner, context_as_features
 from tfnf.nets.fourier_features import fourier_features
 from tfnf.nets.hashed_dropout import HashedDropout
 
@@ -91,6 +91,4 @@ class DenseConditioner(Conditioner):
         """`[batch, d_cond]` -> `[batch, d_cond * (2m + 1)]` (`x` as is without frequencies)."""
         return fourier_features(x, self.fourier_frequencies)
 
-    def join_context(self, x, context):
-        """`[batch, d_cond]` and `[batch, k]` -> `[batch, d_cond + k]`."""
-        return tf.concat([x, context], axis=-1)
+    join_context = staticmethod(context_as_features)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioner import Conditioner, context_as_planes
 from tfnf.nets.conv_conditioner import apply_conv
 from tfnf.nets.hashed_dropout import HashedDropout
 from tfnf.nets.packed_conv2d import PackedConv2D
@@ -82,10 +82,7 @@ class GatedConvConditioner(Conditioner):
         )
         return config
 
-    def join_context(self, x, context):
-        """`[batch, H, W, C_in]` and `[batch, k]` -> `[batch, H, W, C_in + k]`."""
-        planes = tf.zeros_like(x[..., :1]) + context[:, None, None, :]
-        return tf.concat([x, planes], axis=-1)
+    join_context = staticmethod(context_as_planes)
 
     def call(self, x, context=None, training=None):
         """`x: [batch, H, W, C_in]` (and `context: [batch, k]`) -> `[batch, H, W, out_channels, num_params]`."""

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 import keras
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioner import Conditioner, context_as_features
 from tfnf.nets.fourier_features import fourier_features
 from tfnf.nets.hashed_dropout import HashedDropout
 
@@ -106,9 +106,7 @@ class ResidualDenseConditioner(Conditioner):
         """`[batch, d_cond]` -> its Fourier features (`x` as is without frequencies)."""
         return fourier_features(x, self.fourier_frequencies)
 
-    def join_context(self, x, context):
-        """`[batch, d]` and `[batch, k]` -> `[batch, d + k]`."""
-        return tf.concat([x, context], axis=-1)
+    join_context = staticmethod(context_as_features)
 
     def call(self, x, context=None, training=None):
         """`x: [batch, d_cond]` (and `context: [batch, k]`) -> `[batch, *output_shape, num_params]`."""
