@@ -68,6 +68,13 @@ def coupling_network(
     return build_network(conditioner, event_shape, transformed_shape, num_params, context_size, dtype, name, **builder_options)
 
 
+def subclass_parameters(arguments: dict) -> dict:
+    """A `Coupling` subclass's constructor arguments (its `locals()`) as TFP `parameters`:
+    `**coupling_arguments` spread out, so `type(b)(**b.parameters)` rebuilds it."""
+    own = {k: v for k, v in arguments.items() if k not in ("self", "__class__", "coupling_arguments")}
+    return {**own, **arguments.get("coupling_arguments", {})}
+
+
 class Coupling(FlowBijector):
     """A coupling bijector over `event_shape` (`[D]` vectors or `[H, W, C]` images).
 

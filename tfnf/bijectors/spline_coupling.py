@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Sequence
 
-import tensorflow as tf
-
-from tfnf.bijectors.coupling import Coupling
+from tfnf.bijectors.coupling import Coupling, subclass_parameters
 from tfnf.bijectors.flow_bijector import check_event_shape
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 
@@ -19,46 +17,30 @@ class SplineCoupling(Coupling):
     (see `RationalQuadraticSplineTransformer`); the conditioner emits
     `3 * num_bins - 1` raw parameters per transformed element and is
     zero-initialised, so a new coupling is the identity. Vectors
-    `x: [batch, D]` only (masks `half`, `alternate`); see `Coupling` for the
-    remaining arguments.
+    `x: [batch, D]` only (masks `half`, `alternate`).
 
     Args:
+      event_shape: `(D,)`.
       num_bins: spline bins per element (default 8).
       bound: the spline acts on `[-bound, bound]` (default 3.0); data should
         mostly fall inside it (standardise them first).
       min_bin_size, min_slope: numerical floors of the bin sizes and knot slopes.
+      name: bijector name.
+      **coupling_arguments: those of `Coupling` after its transformer (`mask`,
+        `parity`, `conditioner`, `hidden_units`, `dropout`, `context_size`, `dtype`).
     """
 
+    # the events it takes, and the message for others
+    EVENT_RANK = 1
+    OTHER_EVENTS = "SplineCoupling takes vectors: event_shape must be (D,), got {!r}"
+
     def __init__(
-        self,
-        event_shape: Sequence[int],
-        num_bins: int = 8,
-        bound: float = 3.0,
-        mask: str | None = None,
-        parity: int = 0,
-        conditioner: Callable | None = None,
-        hidden_units: Sequence[int] = (64, 64),
-        dropout: float = 0.0,
-        min_bin_size: float = 1e-3,
-        min_slope: float = 1e-3,
-        context_size: int | None = None,
-        dtype: tf.DType | str = tf.float32,
-        name: str = "spline_coupling",
+        self, event_shape: Sequence[int], num_bins: int = 8, bound: float = 3.0, min_bin_size: float = 1e-3,
+        min_slope: float = 1e-3, name: str = "spline_coupling", **coupling_arguments: Any,
     ) -> None:
-        parameters = dict(locals())
+        parameters = subclass_parameters(locals())
         event_shape = check_event_shape("event_shape", event_shape)
-        if len(event_shape) != 1:
-            raise ValueError(f"SplineCoupling takes vectors: event_shape must be (D,), got {event_shape!r}")
-        super().__init__(
-            event_shape,
-            RationalQuadraticSplineTransformer(num_bins, bound, min_bin_size=min_bin_size, min_slope=min_slope),
-            mask=mask,
-            parity=parity,
-            conditioner=conditioner,
-            hidden_units=hidden_units,
-            dropout=dropout,
-            context_size=context_size,
-            dtype=dtype,
-            name=name,
-            parameters=parameters,
-        )
+        if len(event_shape) != self.EVENT_RANK:
+            raise ValueError(self.OTHER_EVENTS.format(event_shape))
+        transformer = RationalQuadraticSplineTransformer(num_bins, bound, min_bin_size=min_bin_size, min_slope=min_slope)
+        super().__init__(event_shape, transformer, name=name, parameters=parameters, **coupling_arguments)

@@ -9,14 +9,14 @@ right kind out of range (`0` for a count, `1.5` for `dropout`, `int32` for
 `dtype`).
 """
 
-import math
-import numbers
 import operator
 
 import numpy as np
 import tensorflow as tf
 
 from tfnf.bijectors.flow_bijector import check_event_shape
+from tfnf.rules.integers import check_integer
+from tfnf.rules.numbers import check_fraction, check_positive
 
 # The dtypes every builder's bijectors support in both directions (a float16
 # Glow builds, but its 1x1 convolution cannot be inverted on CPU).
@@ -40,19 +40,13 @@ def as_int(value):
 
 def integer_at_least(name, value, minimum, expected=None):
     """`value` as an `int` if it is an integer `>= minimum` (bools and floats such as
-    `8.0` are not integers here).
+    `8.0` are not integers here; `tfnf.rules.integers.check_integer`).
 
     Raises:
       TypeError: `value` is not an integer.
       ValueError: it is below `minimum`.
     """
-    expected = expected or f"an integer >= {minimum}"
-    number = as_int(value)
-    if number is None:
-        raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
-    if number < minimum:
-        raise ValueError(f"{name} must be {expected}, got {number}")
-    return number
+    return check_integer(value, name, minimum, expected=expected or f"an integer >= {minimum}")
 
 
 def positive_int(name, value):
@@ -84,28 +78,14 @@ def hidden_units_tuple(name, value):
     return tuple(units)
 
 
-def _real(name, value, expected):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
-    return float(value)
-
-
 def probability(name, value):
     """`value` as a `float` if it is a real number in `[0, 1)`: a dropout rate."""
-    expected = "a number in [0, 1)"
-    number = _real(name, value, expected)
-    if not 0.0 <= number < 1.0:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return number
+    return check_fraction(value, name)
 
 
 def positive_real(name, value):
     """`value` as a `float` if it is a finite real number `> 0`: a bound or a scale."""
-    expected = "a finite number > 0"
-    number = _real(name, value, expected)
-    if not 0.0 < number < math.inf:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return number
+    return check_positive(value, name, "a finite number > 0")
 
 
 def optional_seed(name, value):

@@ -8,7 +8,7 @@ zero-initialises its output layer, so a new bijector starts as the identity.
 
 from tfnf.nets import conditioners
 from tfnf.nets.class_table import ClassTable
-from tfnf.nets.conditioner import Conditioner
+from tfnf.nets.conditioner import Conditioner, ImageConditioner, VectorConditioner
 from tfnf.nets.conditioners import ConditionerFactory, build_network
 from tfnf.nets.conv_conditioner import ConvConditioner
 from tfnf.nets.dense_conditioner import DenseConditioner
@@ -30,11 +30,13 @@ __all__ = [
     "DenseConditioner",
     "GatedConvConditioner",
     "HashedDropout",
+    "ImageConditioner",
     "ImageContextConditioner",
     "MADE",
     "PackedConv2D",
     "ResidualDenseConditioner",
     "ResidualMADE",
+    "VectorConditioner",
     "VectorField",
     "build_network",
     "conditioners",

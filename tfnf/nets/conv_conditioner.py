@@ -9,9 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner, context_as_planes
+from tfnf.nets.conditioner import ImageConditioner
 from tfnf.nets.channel_matmul import channel_matmul
-from tfnf.nets.hashed_dropout import HashedDropout
 from tfnf.nets.packed_conv2d import PackedConv2D
 
 # A 3x3 convolution on a feature map of at most this many pixels (4x4) runs as
@@ -127,7 +126,7 @@ def apply_conv(layer, x):
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class ConvConditioner(Conditioner):
+class ConvConditioner(ImageConditioner):
     """Glow-style conv conditioner for image couplings (channels last).
 
     `x_cond: [batch, H, W, C_in] -> params: [batch, H, W, out_channels, num_params]`
@@ -155,12 +154,8 @@ class ConvConditioner(Conditioner):
         self, out_channels: int, num_params: int, hidden_channels: int = 128, dropout: float = 0.0,
         context_size: int | None = None, **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.context_size = None if context_size is None else int(context_size)
-        self.out_channels = int(out_channels)
-        self.num_params = int(num_params)
+        super().__init__(out_channels, num_params, dropout, context_size, **kwargs)
         self.hidden_channels = None if hidden_channels is None else int(hidden_channels)
-        self.dropout = float(dropout)
         policy = self.dtype_policy
         if self.hidden_channels is None:
             self.hidden_layers = []
@@ -169,21 +164,11 @@ class ConvConditioner(Conditioner):
                 PackedConv2D(self.hidden_channels, 3, activation="relu", dtype=policy, name="conv_in"),
                 PackedConv2D(self.hidden_channels, 1, activation="relu", dtype=policy, name="conv_mid"),
             ]
-        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
-        self.output_layer = PackedConv2D(
-            self.out_channels * self.num_params, 3, zero_initialized=True, dtype=policy, name="conv_out"
-        )
-        self.param_shape = (self.out_channels, self.num_params)
+        self.add_output_layer()
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            out_channels=self.out_channels,
-            num_params=self.num_params,
-            hidden_channels=self.hidden_channels,
-            dropout=self.dropout,
-            context_size=self.context_size,
-        )
+        config.update(hidden_channels=self.hidden_channels)
         return config
 
     def build(self, input_shape):
@@ -200,13 +185,10 @@ class ConvConditioner(Conditioner):
         self.output_layer.build(shape)
         self.built = True
 
-    join_context = staticmethod(context_as_planes)
-
     def call(self, x, context=None, training=None):
         """Parameters `[batch, H, W, out_channels, num_params]` of `x: [batch, H, W, C_in]`
         (and a context `[batch, k]` if the conditioner reads one)."""
-        context = self.check_context(context)
-        h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
+        h = self.first_input(x, context)
         dropping = self.dropout_layer is not None and bool(training)
         keep = None
         for index, layer in enumerate(self.hidden_layers):
@@ -215,5 +197,4 @@ class ConvConditioner(Conditioner):
                 if keep is None:  # the hidden activations share a shape: one hash masks them all
                     keep = self.dropout_layer.keep_masks(len(self.hidden_layers), tf.shape(h))
                 h = self.dropout_layer.drop(h, keep[index])
-        params = apply_conv(self.output_layer, h)
-        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], list(self.param_shape)], axis=0))
+        return self.as_params(apply_conv(self.output_layer, h))

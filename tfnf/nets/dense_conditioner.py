@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import keras
-import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner, context_as_features
-from tfnf.nets.fourier_features import fourier_features
-from tfnf.nets.hashed_dropout import HashedDropout
+from tfnf.nets.conditioner import VectorConditioner
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class DenseConditioner(Conditioner):
+class DenseConditioner(VectorConditioner):
     """MLP conditioner for vector couplings.
 
     Maps `x_cond: [batch, d_cond]` to transformer parameters
@@ -52,43 +48,17 @@ class DenseConditioner(Conditioner):
         fourier_frequencies: Sequence[float] = (),
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.fourier_frequencies = tuple(float(w) for w in fourier_frequencies or ())
-        self.context_size = None if context_size is None else int(context_size)
-        self.target_shape = tuple(int(d) for d in output_shape)
-        self.num_params = int(num_params)
+        super().__init__(output_shape, num_params, dropout, context_size, fourier_frequencies, **kwargs)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
-        self.dropout = float(dropout)
         self.hidden_layers = [
             keras.layers.Dense(units, activation=activation, dtype=self.dtype_policy, name=f"hidden_{i}")
             for i, units in enumerate(self.hidden_units)
         ]
-        self.dropout_layer = HashedDropout(self.dropout, dtype=self.dtype_policy) if self.dropout else None
-        self.output_layer = keras.layers.Dense(
-            math.prod(self.target_shape) * self.num_params,
-            kernel_initializer="zeros",
-            bias_initializer="zeros",
-            dtype=self.dtype_policy,
-            name="output",
-        )
-        self.param_shape = (*self.target_shape, self.num_params)
+        self.add_output_layer()
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            output_shape=self.target_shape,
-            num_params=self.num_params,
-            hidden_units=self.hidden_units,
-            activation=self.activation,
-            dropout=self.dropout,
-            context_size=self.context_size,
-            fourier_frequencies=self.fourier_frequencies,
-        )
+        config.update(hidden_units=self.hidden_units, activation=self.activation)
         return config
 
-    def encode(self, x):
-        """`[batch, d_cond]` -> `[batch, d_cond * (2m + 1)]` (`x` as is without frequencies)."""
-        return fourier_features(x, self.fourier_frequencies)
-
-    join_context = staticmethod(context_as_features)

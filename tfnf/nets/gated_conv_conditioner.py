@@ -5,14 +5,13 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner, context_as_planes
+from tfnf.nets.conditioner import ImageConditioner
 from tfnf.nets.conv_conditioner import apply_conv
-from tfnf.nets.hashed_dropout import HashedDropout
 from tfnf.nets.packed_conv2d import PackedConv2D
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class GatedConvConditioner(Conditioner):
+class GatedConvConditioner(ImageConditioner):
     """Gated residual conv conditioner for image couplings (channels last).
 
     `x_cond: [batch, H, W, C_in] -> params: [batch, H, W, out_channels, num_params]`::
@@ -46,9 +45,7 @@ class GatedConvConditioner(Conditioner):
         self, out_channels: int, num_params: int, hidden_channels: int = 64, num_blocks: int = 2,
         dropout: float = 0.0, context_size: int | None = None, **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.out_channels = int(out_channels)
-        self.num_params = int(num_params)
+        super().__init__(out_channels, num_params, dropout, context_size, **kwargs)
         self.hidden_channels = int(hidden_channels)
         self.num_blocks = int(num_blocks)
         if self.hidden_channels < 1 or self.num_blocks < 0:
@@ -56,44 +53,26 @@ class GatedConvConditioner(Conditioner):
                 f"hidden_channels must be >= 1 and num_blocks >= 0, got hidden_channels={hidden_channels!r}, "
                 f"num_blocks={num_blocks!r}"
             )
-        self.dropout = float(dropout)
-        self.context_size = None if context_size is None else int(context_size)
         policy = self.dtype_policy
         width = self.hidden_channels
         self.input_conv = PackedConv2D(width, 3, dtype=policy, name="conv_in")
         self.block_convs = [PackedConv2D(width, 3, dtype=policy, name=f"block{i}_conv") for i in range(self.num_blocks)]
         self.gate_convs = [PackedConv2D(2 * width, 3, dtype=policy, name=f"block{i}_gate") for i in range(self.num_blocks)]
         self.hidden_layers = [self.input_conv, *self.block_convs, *self.gate_convs]
-        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
-        self.output_layer = PackedConv2D(
-            self.out_channels * self.num_params, 3, zero_initialized=True, dtype=policy, name="conv_out"
-        )
-        self.param_shape = (self.out_channels, self.num_params)
+        self.add_output_layer()
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            out_channels=self.out_channels,
-            num_params=self.num_params,
-            hidden_channels=self.hidden_channels,
-            num_blocks=self.num_blocks,
-            dropout=self.dropout,
-            context_size=self.context_size,
-        )
+        config.update(hidden_channels=self.hidden_channels, num_blocks=self.num_blocks)
         return config
-
-    join_context = staticmethod(context_as_planes)
 
     def call(self, x, context=None, training=None):
         """`x: [batch, H, W, C_in]` (and `context: [batch, k]`) -> `[batch, H, W, out_channels, num_params]`."""
-        context = self.check_context(context)
-        h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
-        h = apply_conv(self.input_conv, h)
+        h = apply_conv(self.input_conv, self.first_input(x, context))
         for conv, gate in zip(self.block_convs, self.gate_convs):
             a = tf.nn.elu(apply_conv(conv, tf.nn.elu(h)))
             if self.dropout_layer is not None:
                 a = self.dropout_layer(a, training=training)
             u, v = tf.split(apply_conv(gate, a), 2, axis=-1)
             h = h + u * tf.sigmoid(v)
-        params = apply_conv(self.output_layer, tf.nn.elu(h))
-        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], list(self.param_shape)], axis=0))
+        return self.as_params(apply_conv(self.output_layer, tf.nn.elu(h)))

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import keras
-import tensorflow as tf
 
-from tfnf.nets.conditioner import Conditioner, context_as_features
-from tfnf.nets.fourier_features import fourier_features
-from tfnf.nets.hashed_dropout import HashedDropout
+from tfnf.nets.conditioner import VectorConditioner
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class ResidualDenseConditioner(Conditioner):
+class ResidualDenseConditioner(VectorConditioner):
     """Residual MLP conditioner for vector couplings.
 
     Maps `x_cond: [batch, d_cond]` to transformer parameters
@@ -54,9 +50,7 @@ class ResidualDenseConditioner(Conditioner):
         fourier_frequencies: Sequence[float] = (),
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in output_shape)
-        self.num_params = int(num_params)
+        super().__init__(output_shape, num_params, dropout, context_size, fourier_frequencies, **kwargs)
         self.hidden_size = int(hidden_size)
         self.num_blocks = int(num_blocks)
         if self.hidden_size < 1 or self.num_blocks < 0:
@@ -65,9 +59,6 @@ class ResidualDenseConditioner(Conditioner):
             )
         self.activation = activation
         self.activation_fn = keras.activations.get(activation)
-        self.dropout = float(dropout)
-        self.context_size = None if context_size is None else int(context_size)
-        self.fourier_frequencies = tuple(float(w) for w in fourier_frequencies or ())
         policy = self.dtype_policy
         self.input_layer = keras.layers.Dense(self.hidden_size, dtype=policy, name="input")
         self.block_inputs = [
@@ -78,46 +69,19 @@ class ResidualDenseConditioner(Conditioner):
             keras.layers.Dense(self.hidden_size, dtype=policy, name=f"block{i}_out") for i in range(self.num_blocks)
         ]
         self.hidden_layers = [self.input_layer, *self.block_inputs, *self.block_outputs]
-        self.dropout_layer = HashedDropout(self.dropout, dtype=policy) if self.dropout else None
-        self.output_layer = keras.layers.Dense(
-            math.prod(self.target_shape) * self.num_params,
-            kernel_initializer="zeros",
-            bias_initializer="zeros",
-            dtype=policy,
-            name="output",
-        )
-        self.param_shape = (*self.target_shape, self.num_params)
+        self.add_output_layer()
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            output_shape=self.target_shape,
-            num_params=self.num_params,
-            hidden_size=self.hidden_size,
-            num_blocks=self.num_blocks,
-            activation=self.activation,
-            dropout=self.dropout,
-            context_size=self.context_size,
-            fourier_frequencies=self.fourier_frequencies,
-        )
+        config.update(hidden_size=self.hidden_size, num_blocks=self.num_blocks, activation=self.activation)
         return config
-
-    def encode(self, x):
-        """`[batch, d_cond]` -> its Fourier features (`x` as is without frequencies)."""
-        return fourier_features(x, self.fourier_frequencies)
-
-    join_context = staticmethod(context_as_features)
 
     def call(self, x, context=None, training=None):
         """`x: [batch, d_cond]` (and `context: [batch, k]`) -> `[batch, *output_shape, num_params]`."""
-        context = self.check_context(context)
-        x = self.encode(x)
-        h = x if context is None else self.join_context(x, tf.cast(context, x.dtype))
-        h = self.input_layer(h)
+        h = self.input_layer(self.first_input(x, context))
         for inner, outer in zip(self.block_inputs, self.block_outputs):
             a = inner(self.activation_fn(h))
             if self.dropout_layer is not None:
                 a = self.dropout_layer(a, training=training)
             h = h + outer(a)
-        params = self.output_layer(self.activation_fn(h))
-        return tf.reshape(params, tf.concat([tf.shape(params)[:-1], list(self.param_shape)], axis=0))
+        return self.as_params(self.output_layer(self.activation_fn(h)))

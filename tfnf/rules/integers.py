@@ -17,13 +17,16 @@ MAX_INT32 = 2**31 - 1
 MAX_SEED = 2**32 - 1  # NumPy's and Keras' seed range (`keras.utils.set_random_seed`)
 
 
-def check_integer(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_integer(
+    value: Any, name: str, minimum: int | None = None, maximum: int | None = None, expected: str | None = None,
+) -> int:
     """`value` as a Python `int`, or an error naming `name`.
 
     Accepts Python and NumPy integers, 0-d integer arrays and eager integer
     tensors (anything with `.numpy()`). Raises `TypeError` for anything else
-    (bools, floats, strings) and `ValueError` for a value outside
-    `[minimum, maximum]`.
+    (bools, floats such as `8.0`, strings) and `ValueError` for a value outside
+    `[minimum, maximum]`. `expected` (e.g. `"a positive integer"`) phrases both
+    messages as `"<name> must be <expected>, got ..."`.
     """
     if hasattr(value, "numpy") and not isinstance(value, (bool, np.generic, np.ndarray)):
         try:
@@ -33,12 +36,12 @@ def check_integer(value: Any, name: str, minimum: int | None = None, maximum: in
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {expected or 'an integer'}, got {value!r} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be {expected or f'>= {minimum}'}, got {value}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be {expected or f'<= {maximum}'}, got {value}")
     return value
 
 
