@@ -9,6 +9,7 @@ plus one entry here.
 
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any, Callable
 
 VECTOR, IMAGE = "vector", "image"
 
@@ -71,7 +72,7 @@ def flow_entry(name: str) -> FlowEntry:
     return REGISTRY[name]
 
 
-def load_builder(name: str):
+def load_builder(name: str) -> Callable[..., Any]:
     """The builder function `name` (imports its module, and so TensorFlow)."""
     entry = flow_entry(name)
     return getattr(import_module(entry.module), entry.name)

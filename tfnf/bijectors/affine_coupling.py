@@ -26,7 +26,9 @@ class AffineCoupling(Coupling):
     """
 
     def __init__(
-        self, event_shape: Sequence[int], scale_bound: float = 2.0, name: str = "affine_coupling", **coupling_arguments: Any,
+        self, event_shape: Sequence[int], scale_bound: float = 2.0, name: str = "affine_coupling",
+        **coupling_arguments: Any,
     ) -> None:
         parameters = subclass_parameters(locals())
-        super().__init__(event_shape, AffineTransformer(scale_bound), name=name, parameters=parameters, **coupling_arguments)
+        transformer = AffineTransformer(scale_bound)
+        super().__init__(event_shape, transformer, name=name, parameters=parameters, **coupling_arguments)

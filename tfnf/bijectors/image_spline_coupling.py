@@ -24,7 +24,9 @@ class ImageSplineCoupling(SplineCoupling):
     """
 
     EVENT_RANK = 3
-    OTHER_EVENTS = "ImageSplineCoupling takes images: event_shape must be (H, W, C), got {!r} (SplineCoupling takes vectors)"
+    OTHER_EVENTS = (
+        "ImageSplineCoupling takes images: event_shape must be (H, W, C), got {!r} (SplineCoupling takes vectors)"
+    )
 
     def __init__(self, event_shape: Sequence[int], name: str = "image_spline_coupling", **arguments: Any) -> None:
         super().__init__(event_shape, name=name, **arguments)

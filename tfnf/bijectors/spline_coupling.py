@@ -42,5 +42,7 @@ class SplineCoupling(Coupling):
         event_shape = check_event_shape("event_shape", event_shape)
         if len(event_shape) != self.EVENT_RANK:
             raise ValueError(self.OTHER_EVENTS.format(event_shape))
-        transformer = RationalQuadraticSplineTransformer(num_bins, bound, min_bin_size=min_bin_size, min_slope=min_slope)
+        transformer = RationalQuadraticSplineTransformer(
+            num_bins, bound, min_bin_size=min_bin_size, min_slope=min_slope
+        )
         super().__init__(event_shape, transformer, name=name, parameters=parameters, **coupling_arguments)

@@ -38,17 +38,10 @@ class DenseConditioner(VectorConditioner):
     """
 
     def __init__(
-        self,
-        output_shape: Sequence[int],
-        num_params: int,
-        hidden_units: Sequence[int] = (64, 64),
-        activation: str | Callable = "relu",
-        dropout: float = 0.0,
-        context_size: int | None = None,
-        fourier_frequencies: Sequence[float] = (),
-        **kwargs,
+        self, output_shape: Sequence[int], num_params: int, hidden_units: Sequence[int] = (64, 64),
+        activation: str | Callable = "relu", **head_arguments,
     ) -> None:
-        super().__init__(output_shape, num_params, dropout, context_size, fourier_frequencies, **kwargs)
+        super().__init__(output_shape, num_params, **head_arguments)  # dropout, context_size, fourier_frequencies
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
         self.hidden_layers = [

@@ -39,18 +39,10 @@ class ResidualDenseConditioner(VectorConditioner):
     """
 
     def __init__(
-        self,
-        output_shape: Sequence[int],
-        num_params: int,
-        hidden_size: int = 64,
-        num_blocks: int = 2,
-        activation: str | Callable = "relu",
-        dropout: float = 0.0,
-        context_size: int | None = None,
-        fourier_frequencies: Sequence[float] = (),
-        **kwargs,
+        self, output_shape: Sequence[int], num_params: int, hidden_size: int = 64, num_blocks: int = 2,
+        activation: str | Callable = "relu", **head_arguments,
     ) -> None:
-        super().__init__(output_shape, num_params, dropout, context_size, fourier_frequencies, **kwargs)
+        super().__init__(output_shape, num_params, **head_arguments)  # dropout, context_size, fourier_frequencies
         self.hidden_size = int(hidden_size)
         self.num_blocks = int(num_blocks)
         if self.hidden_size < 1 or self.num_blocks < 0:
