@@ -10,12 +10,14 @@ the data side:
 * Data -> latent (`inverse`, i.e. `log_prob`) is one parallel pass: every
   patch of `x` is known, the causal mask keeps each output on earlier patches.
 * Latent -> data (`forward`, i.e. sampling) is sequential: a `tf.while_loop`
-  with a static trip count `T`; iteration `k` runs the transformer on the
-  current estimate and re-applies the affine map to every patch, after which
-  patches `0 .. k` are exact (patch `k` depends only on patches before it).
-  It costs `T` transformer passes, compiles under `tf.function` and
-  `jit_compile=True` with a dynamic batch, and runs the network with dropout
-  off (a fresh mask per iteration would break the exactness argument).
+  with a static trip count `T`; step `t` runs the `CausalTransformer` on the
+  one position `t` (`decode_step`), attending to the keys and values it
+  cached for the patches before, and writes patch `t`. In all that is about
+  one transformer pass over the sequence, in `T` small steps (a network
+  without `decode_step` is re-run on the whole current estimate each step:
+  `T` passes). It compiles under `tf.function` and `jit_compile=True` with a
+  dynamic batch, and runs the network with dropout off (a fresh mask per
+  step would break exactness).
 
 `log|det J| = sum_t sum(s_t)` exactly. With `reverse=True` the patches are
 visited last to first, so stacked blocks alternate their order. A context
@@ -110,7 +112,31 @@ class PatchAutoregressive(FlowBijector):
         return tf.cast(params, tokens.dtype)  # a mixed-precision network answers in 16 bits
 
     def _sequential(self, u, context):
-        """`T` passes: `u` latent tokens `[batch, T, D]` -> data tokens, log-det terms `[batch, T, D]`."""
+        """`T` steps: `u` latent tokens `[batch, T, D]` -> data tokens, log-det terms `[batch, T, D]`.
+
+        A network with `decode_step` (`CausalTransformer`) computes one patch per step
+        from its cached keys and values; any other network is re-run on the whole
+        current estimate each step."""
+        if not hasattr(self._network, "decode_step"):
+            return self._sequential_full(u, context)
+        length = self._num_tokens
+        caches = self._network.empty_caches(tf.shape(u)[0])
+
+        def step(t, out, log_det, caches):
+            previous = tf.gather(out, tf.maximum(t - 1, 0), axis=1)[:, None]
+            params, caches = self._network.decode_step(previous, t, caches, context)
+            x_t, log_det_t = self._transformer.forward(tf.gather(u, t, axis=1), tf.cast(params, u.dtype))
+            slot = tf.one_hot(t, length, dtype=u.dtype)[None, :, None]
+            return t + 1, out + slot * x_t[:, None], log_det + slot * log_det_t[:, None], caches
+
+        _, out, log_det, _ = tf.while_loop(
+            lambda t, *_: t < length, step, (tf.constant(0), tf.zeros_like(u), tf.zeros_like(u), caches),
+            maximum_iterations=length,
+        )
+        return out, log_det
+
+    def _sequential_full(self, u, context):
+        """`T` passes of the whole network: after pass `k`, patches `0 .. k` are exact."""
 
         def step(i, out, log_det):
             out, log_det = self._transformer.forward(u, self._run_network(out, context, training=False))

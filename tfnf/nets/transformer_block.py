@@ -86,6 +86,30 @@ class TransformerBlock(keras.layers.Layer):
         mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [-1, length, self.width])
         return self.attention_out(mixed)
 
+    def attend_step(self, h, t, keys, values):
+        """Attention of the one token `h: [batch, 1, width]` at position `t` (a scalar int tensor) to
+        positions `0 .. t`, given the keys and values `[batch, heads, T, head_width]` of the positions
+        before it (zero from `t` on); returns the attention output and the caches with position `t` written."""
+        length, head_width = keys.shape[2], self.width // self.num_heads
+        qkv = tf.reshape(self.qkv(h), [-1, 1, 3, self.num_heads, head_width])
+        q, k, v = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4]), num=3)  # each [batch, heads, 1, head_width]
+        slot = tf.one_hot(t, length, dtype=k.dtype)[None, None, :, None]
+        keys, values = keys + slot * k, values + slot * v
+        scores = tf.matmul(q, keys, transpose_b=True) * tf.cast(head_width**-0.5, q.dtype)  # [batch, heads, 1, T]
+        lowest = -1e9 if scores.dtype in (tf.float32, tf.float64) else -3e4
+        scores = tf.where(tf.range(length) <= t, scores, tf.cast(lowest, scores.dtype))
+        mixed = tf.matmul(tf.nn.softmax(scores, axis=-1), values)
+        mixed = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [-1, 1, self.width])
+        return self.attention_out(mixed), keys, values
+
+    def step(self, h, t, keys, values):
+        """The block at the one position `t` of a causal sequence, `h: [batch, 1, width]`, with the
+        cached keys and values of the earlier positions (see `attend_step`); no dropout. Equals
+        `call(...)[:, t]` on the whole sequence. Returns `(h, keys, values)`."""
+        branch, keys, values = self.attend_step(self.attention_norm(h), t, keys, values)
+        h = h + branch
+        return h + self.mlp_out(self.mlp_in(self.mlp_norm(h))), keys, values
+
     def call(self, h, training=None):
         """`h: [batch, T, width]` -> `[batch, T, width]`."""
         branch = self.attend(self.attention_norm(h))
