@@ -24,17 +24,19 @@ def check_round_trip(build):
     np.testing.assert_allclose(fldj.numpy(), -ildj.numpy(), rtol=1e-9, atol=1e-9)
 
 
-def check_brute_force_log_det(build, num_classes=None):
-    """`log_prob` = base density of the latent + `log|det|` of the brute-force Jacobian, per context."""
-    kwargs = {} if num_classes is None else {"num_classes": num_classes}
+def check_brute_force_log_det(build, context=None):
+    """`log_prob` = base density of the latent + `log|det|` of the brute-force Jacobian, for each of
+    two contexts (`context`: None, `"classes"` or `"vector"`), which give different densities."""
+    kwargs = {None: {}, "classes": {"num_classes": 2}, "vector": {"context_shape": (3,)}}[context]
+    conditions = {None: [None], "classes": [0, 1], "vector": list(np.random.default_rng(7).standard_normal((2, 3)))}[context]
     flow = build((4, 4, 1), dtype=tf.float64, **kwargs)
     randomize(flow, scale=0.3)
     x = tf.constant(np.random.default_rng(1).uniform(-0.5, 0.5, (2, 4, 4, 1)))
     densities = []
-    for label in [None] if num_classes is None else range(num_classes):
-        kw = {} if label is None else tfnf.flows.condition(flow, [label, label])
-        copies = {} if label is None else tfnf.flows.condition(flow, [label] * 32)  # as batch_jacobian repeats x
-        jacobian = batch_jacobian(lambda c: flow.bijector.inverse(c, **copies), x)
+    for c in conditions:
+        kw = {} if c is None else tfnf.flows.condition(flow, np.stack([c, c]))
+        copies = {} if c is None else tfnf.flows.condition(flow, np.stack([c] * 32))  # as batch_jacobian repeats x
+        jacobian = batch_jacobian(lambda copy: flow.bijector.inverse(copy, **copies), x)
         _, brute = np.linalg.slogdet(jacobian.numpy())
         ildj = flow.bijector.inverse_log_det_jacobian(fresh(x), event_ndims=3, **kw).numpy()
         np.testing.assert_allclose(ildj, brute, rtol=1e-8, atol=1e-8)
@@ -44,7 +46,7 @@ def check_brute_force_log_det(build, num_classes=None):
         log_prob = flow.log_prob(fresh(x), bijector_kwargs=kw).numpy()
         np.testing.assert_allclose(log_prob, expected, rtol=1e-8, atol=1e-8)
         densities.append(log_prob)
-    if num_classes is not None:  # each context its own density
+    if context is not None:  # each context its own density
         assert np.abs(densities[0] - densities[1]).min() > 1e-3
 
 

@@ -56,9 +56,9 @@ def test_round_trip():
     checks.check_round_trip(tiny_jet)
 
 
-@pytest.mark.parametrize("num_classes", [None, 2], ids=["unconditional", "class_conditional"])
-def test_log_prob_matches_a_brute_force_jacobian_in_float64(num_classes):
-    checks.check_brute_force_log_det(tiny_jet, num_classes)
+@pytest.mark.parametrize("context", [None, "classes", "vector"], ids=["unconditional", "classes", "vector"])
+def test_log_prob_matches_a_brute_force_jacobian_in_float64(context):
+    checks.check_brute_force_log_det(tiny_jet, context)
 
 
 def test_every_weight_reaches_flow_model():

@@ -51,9 +51,9 @@ def test_round_trip():
     checks.check_round_trip(tiny_tarflow)
 
 
-@pytest.mark.parametrize("num_classes", [None, 2], ids=["unconditional", "class_conditional"])
-def test_log_prob_matches_a_brute_force_jacobian_in_float64(num_classes):
-    checks.check_brute_force_log_det(tiny_tarflow, num_classes)
+@pytest.mark.parametrize("context", [None, "classes", "vector"], ids=["unconditional", "classes", "vector"])
+def test_log_prob_matches_a_brute_force_jacobian_in_float64(context):
+    checks.check_brute_force_log_det(tiny_tarflow, context)
 
 
 def test_every_weight_reaches_flow_model():
@@ -80,3 +80,14 @@ def test_sampling_compiles_with_xla_and_matches_eager():
     np.testing.assert_allclose(flow.bijector.inverse(compiled, **tfnf.flows.condition(flow, labels)).numpy(), z.numpy(), rtol=1e-3, atol=1e-3)
     sample = tf.function(lambda c: flow.sample(3, bijector_kwargs=tfnf.flows.condition(flow, c)), jit_compile=True)
     assert sample(tf.constant([0, 1, 2])).shape == (3, 8, 8, 1)
+
+
+def test_rgb_images_use_64_patches_by_default():
+    flow = tfnf.flows.tarflow((32, 32, 3), num_blocks=1, **checks.TINY)
+    assert tfnf.flows.flow_config(flow)["config"]["patch_size"] == 4
+    (block,) = flow.bijector.bijectors
+    assert block.num_tokens == 64
+    randomize(flow, scale=0.1)
+    z = tf.constant(np.random.default_rng(5).standard_normal((2, 32, 32, 3)), tf.float32)
+    x = flow.bijector.forward(z)
+    np.testing.assert_allclose(flow.bijector.inverse(fresh(x)).numpy(), z.numpy(), rtol=1e-4, atol=1e-4)
