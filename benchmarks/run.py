@@ -3,7 +3,8 @@
     make bench        # or: .venv/bin/python benchmarks/run.py [--quick] [--only glow_vs_tfp.py ...]
 
 A full run takes about two hours on 2 CPU cores: exactness (~1 minute), digits
-bits/dim (4 flows x 4 minutes of training), uniform vs variational dequantisation
+bits/dim (4 flows x 4 minutes of training), jet and tarflow against glow on digits (3 x 4 minutes,
+plus sampling), uniform vs variational dequantisation
 (2 x 5 minutes), glow given nothing, the class or the 4x4 digit (3 x 4 minutes), eight Gaussians
 (3 seeds), conditional eight Gaussians (3 flows x 3 seeds, ~10 minutes), Glow against tfb.Glow (2 x 4 minutes
 of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = [
     "exactness.py",
     "digits_bits_per_dim.py",
+    "transformer_flows_digits.py",
     "digits_dequantization.py",
     "digits_super_resolution.py",
     "eight_gaussians_kl.py",

@@ -58,6 +58,8 @@ REGISTRY = {
         FlowEntry("nsf", "tfnf.flows.nsf", (VECTOR,), {VECTOR: _VECTOR_COUPLINGS}),
         FlowEntry("maf", "tfnf.flows.maf", (VECTOR,), {VECTOR: _AUTOREGRESSIVE}),
         FlowEntry("iaf", "tfnf.flows.iaf", (VECTOR,), {VECTOR: _AUTOREGRESSIVE}),
+        FlowEntry("jet", "tfnf.flows.jet", (IMAGE,)),
+        FlowEntry("tarflow", "tfnf.flows.tarflow", (IMAGE,)),
         FlowEntry("ffjord", "tfnf.flows.ffjord", (VECTOR,)),  # an ODE solve per step: kept out of `tfnf train`
     )
 }

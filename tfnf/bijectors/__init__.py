@@ -16,10 +16,12 @@ from tfnf.bijectors.factor_out import FactorOut
 from tfnf.bijectors.image_spline_coupling import ImageSplineCoupling
 from tfnf.bijectors.flow_bijector import FlowBijector
 from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
+from tfnf.bijectors.jet_coupling import JetCoupling
 from tfnf.bijectors.keras_layers import collect_keras_layers
 from tfnf.bijectors.logit import Logit
 from tfnf.bijectors.lu_linear import LULinear
 from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
+from tfnf.bijectors.patch_autoregressive import PatchAutoregressive
 from tfnf.bijectors.spline_coupling import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.squeeze import Squeeze
@@ -40,9 +42,11 @@ __all__ = [
     "FlowBijector",
     "ImageSplineCoupling",
     "Invertible1x1Conv",
+    "JetCoupling",
     "LULinear",
     "Logit",
     "MaskedAutoregressive",
+    "PatchAutoregressive",
     "RationalQuadraticSplineTransformer",
     "SplineCoupling",
     "Squeeze",

@@ -12,10 +12,12 @@ from tfnf.flows.flow_distribution import check_serializable, flow_config, make_f
 from tfnf.flows.ffjord import ffjord
 from tfnf.flows.glow import glow
 from tfnf.flows.iaf import iaf
+from tfnf.flows.jet import jet
 from tfnf.flows.maf import maf
 from tfnf.flows.nice import nice
 from tfnf.flows.nsf import nsf
 from tfnf.flows.realnvp import realnvp
+from tfnf.flows.tarflow import tarflow
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 from tfnf.flow_registry import REGISTRY, FlowEntry, flow_entry, load_builder
 from tfnf.flows.data_flow import DataFlow
@@ -26,7 +28,7 @@ BUILDERS = {name: load_builder(name) for name in REGISTRY}
 
 def build_flow(builder: str, **config) -> tfp.distributions.TransformedDistribution:
     """Build a flow by builder name (a key of `tfnf.flow_registry.REGISTRY`: `"glow"`, `"realnvp"`,
-    `"nice"`, `"nsf"`, `"maf"`, `"iaf"`, `"ffjord"`) from its arguments, e.g. those a flow's
+    `"nice"`, `"nsf"`, `"maf"`, `"iaf"`, `"jet"`, `"tarflow"`, `"ffjord"`) from its arguments, e.g. those a flow's
     description records (`flow_config(flow)["config"]`, whose `base` every builder takes).
 
     Raises:
@@ -57,6 +59,7 @@ __all__ = [
     "gaussian_mixture",
     "glow",
     "iaf",
+    "jet",
     "load_builder",
     "maf",
     "make_flow",
@@ -64,5 +67,6 @@ __all__ = [
     "nsf",
     "realnvp",
     "standard_normal",
+    "tarflow",
     "with_base",
 ]

@@ -7,6 +7,7 @@ zero-initialises its output layer, so a new bijector starts as the identity.
 """
 
 from tfnf.nets import conditioners
+from tfnf.nets.causal_transformer import CausalTransformer
 from tfnf.nets.class_table import ClassTable
 from tfnf.nets.conditioner import Conditioner, ImageConditioner, VectorConditioner
 from tfnf.nets.conditioners import ConditionerFactory, build_network
@@ -20,9 +21,13 @@ from tfnf.nets.packed_conv2d import PackedConv2D
 from tfnf.nets.precision import network_dtype_policy
 from tfnf.nets.residual_dense_conditioner import ResidualDenseConditioner
 from tfnf.nets.residual_made import ResidualMADE
+from tfnf.nets.token_transformer import TokenTransformer
+from tfnf.nets.transformer_block import TransformerBlock
 from tfnf.nets.vector_field import VectorField
+from tfnf.nets.vit_conditioner import ViTConditioner
 
 __all__ = [
+    "CausalTransformer",
     "ClassTable",
     "Conditioner",
     "ConditionerFactory",
@@ -36,8 +41,11 @@ __all__ = [
     "PackedConv2D",
     "ResidualDenseConditioner",
     "ResidualMADE",
+    "TokenTransformer",
+    "TransformerBlock",
     "VectorConditioner",
     "VectorField",
+    "ViTConditioner",
     "build_network",
     "conditioners",
     "image_context_conditioner",
