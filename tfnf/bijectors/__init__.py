@@ -19,6 +19,7 @@ from tfnf.bijectors.invertible_1x1_conv import Invertible1x1Conv
 from tfnf.bijectors.keras_layers import collect_keras_layers
 from tfnf.bijectors.logit import Logit
 from tfnf.bijectors.lu_linear import LULinear
+from tfnf.bijectors.memory_saving_chain import MemorySavingChain
 from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
 from tfnf.bijectors.spline_coupling import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
@@ -43,6 +44,7 @@ __all__ = [
     "LULinear",
     "Logit",
     "MaskedAutoregressive",
+    "MemorySavingChain",
     "RationalQuadraticSplineTransformer",
     "SplineCoupling",
     "Squeeze",

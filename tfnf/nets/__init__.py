@@ -20,6 +20,7 @@ from tfnf.nets.packed_conv2d import PackedConv2D
 from tfnf.nets.precision import network_dtype_policy
 from tfnf.nets.residual_dense_conditioner import ResidualDenseConditioner
 from tfnf.nets.residual_made import ResidualMADE
+from tfnf.nets.training_phase import TrainingPhase
 from tfnf.nets.vector_field import VectorField
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "PackedConv2D",
     "ResidualDenseConditioner",
     "ResidualMADE",
+    "TrainingPhase",
     "VectorField",
     "build_network",
     "conditioners",
