@@ -170,7 +170,10 @@ class Coupling(FlowBijector):
         return self._apply(y, self._transformer.inverse, conditional_input)
 
     # --- memory-saving gradients (`MemorySavingChain`) ------------------------------------
-    def inverse_vjp_from_output(self, output, output_grad, log_det_grad, variables, conditional_input=None):
+    def inverse_vjp_from_output(
+        self, output: tf.Tensor, output_grad: tf.Tensor, log_det_grad: tf.Tensor, variables: Sequence[tf.Variable],
+        conditional_input: tf.Tensor | None = None,
+    ) -> tuple:
         """The data -> latent map's input recomputed from its `output`, with its vector-Jacobian
         product, for one pass of the conditioner instead of two.
 

@@ -125,8 +125,8 @@ class MemorySavingChain(FlowBijector):
 
     Same maps as `tfb.Chain(steps)` (`forward`, latent -> data, applies
     `steps[-1]` first; `inverse`, data -> latent, applies `steps[0]` first),
-    over one event shape `event_shape` kept by every step (`x: [batch,
-    *event_shape]`). The gradient of anything computed from `inverse` or its
+    over one event shape `event_shape` kept by every step
+    (`x: [batch, *event_shape]`). The gradient of anything computed from `inverse` or its
     log-det keeps only the chain's output and recomputes the rest, step by
     step (see the module docstring): training memory independent of the
     number of steps, at about one more network pass per step.
@@ -149,7 +149,7 @@ class MemorySavingChain(FlowBijector):
     """
 
     def __init__(
-        self, steps: Sequence[tfb.Bijector], event_shape: Sequence[int], dtype: tf.DType | str = tf.float32,
+        self, steps: Sequence[tfp.bijectors.Bijector], event_shape: Sequence[int], dtype: tf.DType | str = tf.float32,
         name: str = "memory_saving_chain",
     ) -> None:
         parameters = dict(locals())
