@@ -16,6 +16,12 @@
   internal `cache_util.BijectorCacheWithGreedyAttrs` (what its own
   one-pass bijectors use); `one_pass_bijector_cache` builds it for
   `FlowBijector`, so the log-det of a transform is never recomputed.
+- TensorFlow pauses every active gradient tape only through its internal
+  `record.stop_recording` (`GradientTape.stop_recording` pauses one tape the
+  caller holds). `tf.custom_gradient` does not pause them around its function,
+  so an eager tape would keep every intermediate tensor of it;
+  `MemorySavingChain` runs its data -> latent pass inside `stop_tape_recording`
+  so that only its output is kept.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow_probability as tfp
+from tensorflow.python.eager import record as _record
 from tensorflow.python.framework.config import is_op_determinism_enabled as _is_op_determinism_enabled
 from tensorflow_probability.python.bijectors.chain import _Chain
 from tensorflow_probability.python.internal import cache_util as _cache_util
@@ -48,3 +55,9 @@ def one_pass_bijector_cache() -> Any:
     """TFP's bijector cache keyed on `_augmented_forward` / `_augmented_inverse`, which return
     the output with its log-det, so `forward_log_det_jacobian` after `forward` reuses it."""
     return _cache_util.BijectorCacheWithGreedyAttrs(forward_name="_augmented_forward", inverse_name="_augmented_inverse")
+
+
+def stop_tape_recording() -> Any:
+    """A context in which no active gradient tape records operations (variables read are still
+    reported to `tf.custom_gradient`)."""
+    return _record.stop_recording()

@@ -20,6 +20,7 @@ from tfnf.bijectors.jet_coupling import JetCoupling
 from tfnf.bijectors.keras_layers import collect_keras_layers
 from tfnf.bijectors.logit import Logit
 from tfnf.bijectors.lu_linear import LULinear
+from tfnf.bijectors.memory_saving_chain import MemorySavingChain
 from tfnf.bijectors.masked_autoregressive import MaskedAutoregressive
 from tfnf.bijectors.patch_autoregressive import PatchAutoregressive
 from tfnf.bijectors.spline_coupling import SplineCoupling
@@ -46,6 +47,7 @@ __all__ = [
     "LULinear",
     "Logit",
     "MaskedAutoregressive",
+    "MemorySavingChain",
     "PatchAutoregressive",
     "RationalQuadraticSplineTransformer",
     "SplineCoupling",

@@ -175,3 +175,67 @@ class Coupling(FlowBijector):
 
     def _inverse_and_log_det(self, y, conditional_input=None):
         return self._apply(y, self._transformer.inverse, conditional_input)
+
+    # --- memory-saving gradients (`MemorySavingChain`) ------------------------------------
+    def inverse_vjp_from_output(
+        self, output: tf.Tensor, output_grad: tf.Tensor, log_det_grad: tf.Tensor, variables: Sequence[tf.Variable],
+        conditional_input: tf.Tensor | None = None,
+    ) -> tuple:
+        """The data -> latent map's input recomputed from its `output`, with its vector-Jacobian
+        product, for one pass of the conditioner instead of two.
+
+        The conditioning part of the input equals that of the output, so the network runs once
+        on it: its parameters give the input's transformed part (latent -> data, not
+        differentiated), and the same parameters, under a tape, the inverse from that input.
+
+        Args:
+          output: `[batch, *event_shape]`, the latent side.
+          output_grad, log_det_grad: the gradients of the output `[batch, *event_shape]` and of
+            the inverse log-det `[batch]`.
+          variables: the floating `tf.Variable`s to differentiate with respect to.
+          conditional_input: the context `[batch, k]` or None.
+
+        Returns:
+          `(input, input_grad, context_grad, variable_grads)`; the context's and the variables'
+          gradients are None where the output does not depend on them.
+        """
+        event_shape = self.event_shape_in
+        out_flat, batch_shape = flatten_batch(output, event_shape)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            out_cond, out_trans = self._mask.split(out_flat)
+            cond = tf.identity(out_cond)
+            tape.watch(cond)
+            if conditional_input is not None:
+                tape.watch(conditional_input)
+            tape.watch(variables)
+            context = flat_context(conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "coupling"))
+            params = self._conditioner(cond) if context is None else self._conditioner(cond, context=context)
+            params = tf.cast(params, out_flat.dtype)
+            x_flat = tf.stop_gradient(self._mask.merge(out_flat, self._transformer.forward(out_trans, params)[0]))
+            tape.watch(x_flat)
+            z_trans, log_det = self._transformer.inverse(self._mask.split(x_flat)[1], params)
+            z = self._mask.merge(x_flat, z_trans)
+            if log_det is None:
+                log_det = tf.zeros(tf.shape(z)[:1], dtype=z.dtype)
+            else:
+                if self._mask.log_det_weights is not None:
+                    log_det = log_det * self._mask.log_det_weights
+                log_det = event_sum(log_det, len(event_shape))
+        sources = [x_flat, cond] + ([conditional_input] if conditional_input is not None else []) + list(variables)
+        out_grad_flat = flatten_batch(output_grad, event_shape)[0]
+        found = tape.gradient(
+            [z, log_det], sources, output_gradients=[out_grad_flat, tf.reshape(log_det_grad, [-1])],
+            unconnected_gradients=tf.UnconnectedGradients.NONE,
+        )
+        direct, through_network = found[0], found[1]
+        if through_network is not None:  # the network read the input's conditioning part
+            with tf.GradientTape() as split_tape:
+                split_tape.watch(x_flat)
+                part = self._mask.split(x_flat)[0]
+            through_network = split_tape.gradient(part, x_flat, output_gradients=through_network)
+            direct = through_network if direct is None else direct + through_network
+        context_grad = found[2] if conditional_input is not None else None
+        variable_grads = found[3:] if conditional_input is not None else found[2:]
+        input_value = unflatten_batch(x_flat, batch_shape, event_shape)
+        input_grad = None if direct is None else unflatten_batch(direct, batch_shape, event_shape)
+        return input_value, input_grad, context_grad, list(variable_grads)

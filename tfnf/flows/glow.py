@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, Squeeze
+from tfnf.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, FactorOut, Invertible1x1Conv, MemorySavingChain, Squeeze
 from tfnf.bijectors import coupling_network
 from tfnf.bijectors.transformers import AdditiveTransformer, AffineTransformer
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
@@ -46,10 +46,11 @@ def glow_step(flow, event_shape, index, hidden_channels, coupling, dropout, seed
     ], name=name)
 
 
-def glow_level(flow, event_shape, level, num_levels, num_steps, hidden_channels, coupling, dropout, seed):
+def glow_level(flow, event_shape, level, num_levels, num_steps, hidden_channels, coupling, dropout, seed, memory_saving):
     """Level `level` of Glow over its input `(H, W, C)`, same shape out.
 
-    Data -> latent: squeeze to `(H/2, W/2, 4C)`, `num_steps` steps, then (except
+    Data -> latent: squeeze to `(H/2, W/2, 4C)`, `num_steps` steps (one
+    `MemorySavingChain` with `memory_saving`), then (except
     on the last level) a learned prior for the factored half given the kept half
     (and the context, if any) and the next level on the kept half;
     unsqueeze back to `(H, W, C)`.
@@ -57,10 +58,13 @@ def glow_level(flow, event_shape, level, num_levels, num_steps, hidden_channels,
     squeeze = Squeeze(event_shape, dtype=flow.dtype, name=f"level{level}_squeeze")
     inner_shape = squeeze.squeezed_shape
     step_seed = None if seed is None else seed + 1000 * level
-    parts = [tfb.Invert(squeeze)] + [
+    steps = [
         glow_step(flow, inner_shape, k, hidden_channels, coupling, dropout, step_seed, f"level{level}_step{k}")
         for k in range(num_steps)
     ]
+    if memory_saving:
+        steps = [MemorySavingChain(steps, inner_shape, dtype=flow.dtype, name=f"level{level}_steps")]
+    parts = [tfb.Invert(squeeze)] + steps
     if level < num_levels - 1:
         kept = inner_shape[-1] // 2
         prior_network = coupling_network(  # None without an image context: the coupling's single zero conv
@@ -72,7 +76,8 @@ def glow_level(flow, event_shape, level, num_levels, num_steps, hidden_channels,
             context_size=flow.context_size, dtype=flow.dtype, name=f"level{level}_prior",
         ))
         next_level = glow_level(
-            flow, inner_shape[:-1] + (kept,), level + 1, num_levels, num_steps, hidden_channels, coupling, dropout, seed
+            flow, inner_shape[:-1] + (kept,), level + 1, num_levels, num_steps, hidden_channels, coupling, dropout, seed,
+            memory_saving,
         )
         factor_out = FactorOut(inner_shape, next_level, num_kept=kept, dtype=flow.dtype, name=f"level{level}_factor_out")
         parts.append(factor_out)
@@ -80,10 +85,10 @@ def glow_level(flow, event_shape, level, num_levels, num_steps, hidden_channels,
     return tfb.Chain(parts, name=f"glow_level{level}")
 
 
-@flow_builder("glow", choices={"coupling": tuple(COUPLINGS)}, image_context=True)
+@flow_builder("glow", recorded_when_set=("memory_saving",), choices={"coupling": tuple(COUPLINGS)}, image_context=True)
 def glow(
     flow: FlowSetting, num_levels: int = 3, num_steps: int = 8, hidden_channels: int = 256, coupling: str = "affine",
-    dropout: float = GLOW_DROPOUT, seed: int | None = None,
+    dropout: float = GLOW_DROPOUT, seed: int | None = None, memory_saving: bool = False,
 ) -> Architecture:
     """Glow over images `x: [batch, H, W, C]`; returns a `tfd.TransformedDistribution`.
 
@@ -103,6 +108,14 @@ def glow(
         0.3: without it a Glow overfits small image sets such as digits within
         a few hundred steps; `benchmarks/digits_bits_per_dim.py`). 0 turns it off.
       seed: seed of the 1x1 convolutions' random-rotation initialisation.
+      memory_saving: False (default), or True to train with memory that does
+        not grow with `num_steps`: each level's steps form one
+        `tfnf.bijectors.MemorySavingChain`, whose gradient recomputes every
+        step's activations from its output instead of storing them (about
+        one more pass of the coupling networks per step; the gradient is
+        taken at inputs recomputed in the flow's dtype, equal to the stored
+        ones up to float round-off). Same density, same parameters; saved
+        and reloaded models keep it.
       num_classes: None (unconditional), or the number of classes `K` of a
         class-conditional Glow: the one-hot label `[batch, K]` is an extra
         input of every coupling conditioner and of every learned prior.
@@ -138,5 +151,7 @@ def glow(
             f"glow with num_levels={num_levels} needs height and width divisible by {factor}, "
             f"got event_shape={flow.event_shape}"
         )
-    bijector = glow_level(flow, flow.event_shape, 0, num_levels, num_steps, hidden_channels, coupling, dropout, seed)
+    bijector = glow_level(
+        flow, flow.event_shape, 0, num_levels, num_steps, hidden_channels, coupling, dropout, seed, memory_saving
+    )
     return Architecture(bijector, preprocessing="shift")

@@ -10,14 +10,14 @@ from tfnf.flows.realnvp_vector import realnvp_vector, resolve_fourier_frequencie
 
 
 @flow_builder(
-    "realnvp", recorded_when_set=("fourier_frequencies", "mixing", "seed", "coupling"),
+    "realnvp", recorded_when_set=("fourier_frequencies", "mixing", "seed", "coupling", "memory_saving"),
     choices={"coupling": tuple(IMAGE_COUPLINGS)}, image_context=True,
 )
 def realnvp(
     flow: FlowSetting, num_couplings: int = 8, hidden_units: Sequence[int] = (64, 64), mask: str = "half",
     num_levels: int | None = None, hidden_channels: int = 64, dropout: float = 0.0,
     fourier_frequencies: str | Sequence[float] | None = "auto", mixing: str | None = None, seed: int | None = None,
-    coupling: str = "affine",
+    coupling: str = "affine", memory_saving: bool = False,
 ) -> Architecture:
     """RealNVP; returns a `tfd.TransformedDistribution` over N(0, I).
 
@@ -71,6 +71,11 @@ def realnvp(
         rational-quadratic spline couplings (`ImageSplineCoupling`, 8 bins on
         `[-3, 3]`, which holds the logit-preprocessed pixels) with the same
         masks and conv conditioners; for spline couplings on vectors use `nsf`.
+      memory_saving: image flows only: True trains each scale's checkerboard
+        couplings and its channel couplings as `tfnf.bijectors.MemorySavingChain`s,
+        whose gradient recomputes activations from outputs instead of storing
+        them (about one more network pass per coupling; see `glow`). Vector
+        flows refuse it.
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
@@ -78,8 +83,10 @@ def realnvp(
         of flow (`hidden_channels` of a vector flow, say).
     """
     if len(flow.event_shape) == 1:
+        if memory_saving:
+            raise ValueError("memory_saving applies to image realnvp flows (event_shape (H, W, C)) only")
         return realnvp_vector(
             flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling
         )
     has_fourier_features = bool(resolve_fourier_frequencies(fourier_frequencies, flow.event_shape))
-    return realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_features, mixing, coupling)
+    return realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_features, mixing, coupling, memory_saving)

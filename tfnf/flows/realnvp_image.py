@@ -2,7 +2,7 @@
 
 import tensorflow_probability as tfp
 
-from tfnf.bijectors import AffineCoupling, FactorOut, ImageSplineCoupling, Squeeze, coupling_network
+from tfnf.bijectors import AffineCoupling, FactorOut, ImageSplineCoupling, MemorySavingChain, Squeeze, coupling_network
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows.flow_builder import Architecture
@@ -25,7 +25,9 @@ def default_num_levels(event_shape, most=3):
     return levels
 
 
-def realnvp_image_level(flow, event_shape, level, num_levels, hidden_channels, dropout, coupling_kind="affine"):
+def realnvp_image_level(
+    flow, event_shape, level, num_levels, hidden_channels, dropout, coupling_kind="affine", memory_saving=False
+):
     """One RealNVP scale over `(H, W, C)`, same shape out.
 
     Data -> latent: 3 checkerboard couplings, squeeze, 3 channel couplings,
@@ -34,7 +36,9 @@ def realnvp_image_level(flow, event_shape, level, num_levels, hidden_channels, d
     (None: Glow's conv net of `hidden_channels`) and reads its context, if any
     (an image context through an `ImageContextConditioner`). `coupling_kind`
     (a key of `IMAGE_COUPLINGS`) picks affine or rational-quadratic spline
-    couplings (8 bins on `[-3, 3]`).
+    couplings (8 bins on `[-3, 3]`). With `memory_saving` the checkerboard
+    couplings, and the channel couplings, of the scale each form one
+    `MemorySavingChain`.
     """
     coupling_cls, num_params = IMAGE_COUPLINGS[coupling_kind]
 
@@ -49,26 +53,32 @@ def realnvp_image_level(flow, event_shape, level, num_levels, hidden_channels, d
             context_size=flow.context_size, dtype=flow.dtype, name=f"level{level}_{tag}",
         )
 
+    def chain(steps, shape, tag):
+        if not memory_saving:
+            return steps
+        return [MemorySavingChain(steps, shape, dtype=flow.dtype, name=f"level{level}_{tag}")]
+
     checkers = 4 if level == num_levels - 1 else 3
-    parts = [coupling(event_shape, "checkerboard", k % 2, f"checker{k}") for k in range(checkers)]
+    parts = chain([coupling(event_shape, "checkerboard", k % 2, f"checker{k}") for k in range(checkers)], event_shape, "checkers")
     if level == num_levels - 1:
         return tfb.Chain(parts, name=f"realnvp_level{level}")
     squeeze = Squeeze(event_shape, dtype=flow.dtype, name=f"level{level}_squeeze")
     inner_shape = squeeze.squeezed_shape
     parts.append(tfb.Invert(squeeze))
-    parts += [coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)]
+    parts += chain([coupling(inner_shape, "channel", k % 2, f"channel{k}") for k in range(3)], inner_shape, "channels")
     kept = inner_shape[-1] // 2
     next_level = realnvp_image_level(
-        flow, inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, coupling_kind
+        flow, inner_shape[:-1] + (kept,), level + 1, num_levels, hidden_channels, dropout, coupling_kind, memory_saving
     )
     parts.append(FactorOut(inner_shape, next_level, num_kept=kept, dtype=flow.dtype, name=f"level{level}_factor_out"))
     parts.append(Squeeze(event_shape, dtype=flow.dtype, name=f"level{level}_unsqueeze"))
     return tfb.Chain(parts, name=f"realnvp_level{level}")
 
 
-def realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_features, mixing, coupling):
+def realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_features, mixing, coupling, memory_saving=False):
     """The multi-scale flow over `(H, W, C)` with `num_levels` scales (None: `default_num_levels`);
-    data in `[0, 1]` through a logit. Vector-only options (`has_fourier_features`, `mixing`) are refused."""
+    data in `[0, 1]` through a logit; `memory_saving`: see `realnvp`. Vector-only options
+    (`has_fourier_features`, `mixing`) are refused."""
     if has_fourier_features:
         raise ValueError("fourier_frequencies applies to vector flows only; image flows use conv conditioners")
     if mixing is not None:
@@ -82,7 +92,7 @@ def realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_featur
             f"realnvp with num_levels={levels} needs height and width divisible by {factor}, "
             f"got event_shape={flow.event_shape}"
         )
-    bijector = realnvp_image_level(flow, flow.event_shape, 0, levels, hidden_channels, dropout, coupling)
+    bijector = realnvp_image_level(flow, flow.event_shape, 0, levels, hidden_channels, dropout, coupling, memory_saving)
     return Architecture(
         bijector, preprocessing="logit", resolved={"num_levels": levels}, unused=("fourier_frequencies",)
     )

@@ -22,6 +22,7 @@ from tfnf.nets.precision import network_dtype_policy
 from tfnf.nets.residual_dense_conditioner import ResidualDenseConditioner
 from tfnf.nets.residual_made import ResidualMADE
 from tfnf.nets.token_transformer import TokenTransformer
+from tfnf.nets.training_phase import TrainingPhase
 from tfnf.nets.transformer_block import TransformerBlock
 from tfnf.nets.vector_field import VectorField
 from tfnf.nets.vit_conditioner import ViTConditioner
@@ -42,6 +43,7 @@ __all__ = [
     "ResidualDenseConditioner",
     "ResidualMADE",
     "TokenTransformer",
+    "TrainingPhase",
     "TransformerBlock",
     "VectorConditioner",
     "VectorField",
