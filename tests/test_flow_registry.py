@@ -31,4 +31,4 @@ def test_the_registry_imports_no_tensorflow():
     tree = ast.parse(inspect.getsource(flow_registry))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {"dataclasses", "importlib"}
+    assert imported == {"dataclasses", "importlib", "typing"}

@@ -37,12 +37,10 @@ class TokenTransformer(Conditioner):
         self, out_features: int, num_params: int, width: int = 64, depth: int = 2, num_heads: int = 4,
         mlp_width: int | None = None, dropout: float = 0.0, context_size: int | None = None, **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        self.out_features, self.num_params = int(out_features), int(num_params)
+        super().__init__(num_params, dropout, context_size, **kwargs)
+        self.out_features = int(out_features)
         self.width, self.depth, self.num_heads = int(width), int(depth), int(num_heads)
         self.mlp_width = 2 * self.width if mlp_width is None else int(mlp_width)
-        self.dropout = float(dropout)
-        self.context_size = None if context_size is None else int(context_size)
         policy = self.dtype_policy
         self.embed = keras.layers.Dense(self.width, dtype=policy, name="embed")
         self.context_embed = (
@@ -63,8 +61,8 @@ class TokenTransformer(Conditioner):
     def get_config(self):
         config = super().get_config()
         config.update(
-            out_features=self.out_features, num_params=self.num_params, width=self.width, depth=self.depth,
-            num_heads=self.num_heads, mlp_width=self.mlp_width, dropout=self.dropout, context_size=self.context_size,
+            out_features=self.out_features, width=self.width, depth=self.depth, num_heads=self.num_heads,
+            mlp_width=self.mlp_width,
         )
         return config
 
