@@ -23,7 +23,10 @@ conditioner=None, base=None, dtype=tf.float32, name="nsf")`, which
    (refined by what the architecture resolved), except those of
    `recorded_when_set` left at their default, so a configuration saved before
    such an argument existed rebuilds as it was;
-4. wraps the bijector with `make_flow` and applies `base` with `with_base`.
+4. wraps the bijector with `make_flow` and applies `base` with `with_base`;
+5. documents what every builder shares: its docstring is the architecture's,
+   whose Args end with `base`, `dtype` and `name` (`COMMON_ARGUMENTS_DOC`),
+   followed by the architecture's own Raises or the common one.
 """
 
 from __future__ import annotations
@@ -87,6 +90,27 @@ class Architecture:
     preprocessing: str | None = None
     resolved: dict = field(default_factory=dict)
     unused: tuple = ()
+
+
+# The Args every builder's docstring ends with, and its Raises unless it has its own.
+COMMON_ARGUMENTS_DOC = """
+      base: the base distribution (see `tfnf.flows.bases`): None or
+        `"standard_normal"` (default), `"diagonal_gaussian"`,
+        `"gaussian_mixture"` (or `{"kind": "gaussian_mixture",
+        "num_components": m}`), `"class_conditional_gaussian"` (with
+        `num_classes`).
+      dtype: float32 (default) or float64.
+      name: the distribution's name (default: the builder's)."""
+RAISES_DOC = """
+      TypeError, ValueError: an argument of the wrong kind or out of range
+        (the message names it)."""
+
+
+def _public_docstring(doc):
+    """An architecture's docstring (ending with its own Args, then maybe its own Raises) with
+    `COMMON_ARGUMENTS_DOC` closing its Args and `RAISES_DOC` where it has no Raises."""
+    own_args, has_raises, raises = (doc or "").rstrip().partition("\n\n    Raises:")
+    return f"{own_args.rstrip()}{COMMON_ARGUMENTS_DOC}\n\n    Raises:{raises if has_raises else RAISES_DOC}\n    "
 
 
 def _check(arguments, defaults, choices):
@@ -185,6 +209,7 @@ def flow_builder(
             return with_base(distribution, bound.arguments["base"])
 
         build.__signature__ = signature
+        build.__doc__ = _public_docstring(architecture.__doc__)
         # what `typing.get_type_hints` (and Sphinx) read: the public signature's types, not the architecture's
         build.__annotations__ = {n: p.annotation for n, p in signature.parameters.items()}
         build.__annotations__["return"] = signature.return_annotation

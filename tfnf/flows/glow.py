@@ -137,13 +137,6 @@ def glow(
         `tfnf.nets.conditioners` or its config dict, or a custom callable
         (a flow built with one cannot be serialised). The learned priors of
         the factored-out halves stay single zero-initialised convolutions.
-      dtype: float32 (default) or float64.
-      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
-      name: distribution name.
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range
-        (the message names it).
     """
     factor = 2**num_levels
     if flow.event_shape[0] % factor or flow.event_shape[1] % factor:

@@ -39,13 +39,6 @@ def nice(
       context_shape: `(k,)`: a flow conditioned on a vector `[batch, k]` read
         by every conditioner. At most one of `num_classes`, `context_shape`;
         condition with `tfnf.flows.condition(flow, context)`.
-      base: the base distribution (see `tfnf.flows.bases`): None or
-        `"standard_normal"` (default), `"diagonal_gaussian"`,
-        `"gaussian_mixture"` (or `{"kind": "gaussian_mixture",
-        "num_components": m}`), `"class_conditional_gaussian"` (with
-        `num_classes`).
-      dtype: float32 (default) or float64.
-      name: distribution name.
       conditioner: the coupling networks, as `realnvp`: None (MLPs of
         `hidden_units`), `"mlp"`, `"residual_mlp"`, a factory from
         `tfnf.nets.conditioners` or its config dict, or a callable.
@@ -54,10 +47,6 @@ def nice(
         an `"lu"` mixing changes volume, so the flow is no longer volume
         preserving before the diagonal scaling.
       seed: seed of the `"lu"` mixings' initialisation.
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range
-        (the message names it).
     """
     event_shape = flow.event_shape
     vector_shape = (math.prod(event_shape),)

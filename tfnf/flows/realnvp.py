@@ -64,9 +64,6 @@ def realnvp(
         learned `LULinear` between couplings) or `"reverse"` (a fixed
         reversal between couplings).
       seed: seed of the `"lu"` mixings' random-rotation initialisation.
-      dtype: float32 (default) or float64.
-      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
-      name: distribution name.
       coupling: image flows only: `"affine"` (default) or `"spline"`:
         rational-quadratic spline couplings (`ImageSplineCoupling`, 8 bins on
         `[-3, 3]`, which holds the logit-preprocessed pixels) with the same

@@ -43,12 +43,6 @@ def tarflow(
       num_classes: None, or the number of classes `K`: the one-hot label, through a linear map,
         is added to every token of every transformer (`tfnf.flows.condition`, `FlowModel.fit(x, labels)`).
       context_shape: None, or `(k,)` for a float context vector `[batch, k]`, read the same way.
-      dtype: float32 (default) or float64.
-      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
-      name: distribution name.
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range (the message names it).
     """
     patch = default_patch_size(flow.event_shape) if patch_size is None else patch_size
     check_patch_size(flow.event_shape, patch, "tarflow")
