@@ -26,7 +26,8 @@ Every configuration runs in a fresh process, which reports
 Targets for `memory_saving`: the step's memory grows at most 1.3x from K=8 to
 K=32, at a step time at most 1.5x the ordinary step's.
 
-Run: `python benchmarks/memory_saving.py [--hidden 256] [--steps 8 16 32] [--batches 4] [--xla]`
+Run: `python benchmarks/memory_saving.py [--hidden 256] [--steps 8 16 32] [--batches 4] [--xla] [--quick]`
+(about 30 minutes on 2 cores at the defaults, most of it tracing the deeper steps)
 """
 
 import argparse
@@ -120,11 +121,14 @@ def main():
     parser.add_argument("--steps", type=int, nargs="+", default=[8, 16, 32], help="steps per level")
     parser.add_argument("--batches", type=int, default=4, help="training batches per configuration (the first compiles)")
     parser.add_argument("--xla", action="store_true", help="compile(jit_compile=True) instead of TensorFlow's graph")
+    parser.add_argument("--quick", action="store_true", help="8 and 32 steps per level only, 3 batches each")
     parser.add_argument("--worker", nargs=5, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
+    if args.quick:
+        args.steps, args.batches = [args.steps[0], args.steps[-1]], 3
     script = os.path.abspath(__file__)
     # buffers of 64 KiB and more are mapped and unmapped one by one, so a freed activation leaves the
     # resident set and the RSS sampled during a step shows that step's own memory

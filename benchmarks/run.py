@@ -34,6 +34,7 @@ SCRIPTS = [
     "glow_step_breakdown.py",
     "realnvp_vs_tfp.py",
     "glow_scaling.py",
+    "memory_saving.py",
     "nsf_vs_realnvp.py",
     "maf_vs_iaf.py",
     "ffjord_cost.py",

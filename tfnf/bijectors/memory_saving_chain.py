@@ -21,8 +21,9 @@ conditioning half of its input equals that of its output, so one pass of the
 network gives both the recomputed input and, under the tape, the
 differentiated inverse (`Coupling.inverse_vjp_from_output`).
 
-Only one part's activations are alive at a time, so the memory of a training
-step no longer grows with the number of steps in the chain; each coupling
+Only one part's activations are alive at a time, so the activation memory of
+a training step no longer grows with the number of steps in the chain (the
+traced graph of the step, held by TensorFlow, still does); each coupling
 costs one more pass of its network (the recomputation) than ordinary
 backpropagation, other parts (ActNorm, 1x1 convolution) two cheap passes.
 
@@ -128,7 +129,7 @@ class MemorySavingChain(FlowBijector):
     over one event shape `event_shape` kept by every step
     (`x: [batch, *event_shape]`). The gradient of anything computed from `inverse` or its
     log-det keeps only the chain's output and recomputes the rest, step by
-    step (see the module docstring): training memory independent of the
+    step (see the module docstring): activation memory independent of the
     number of steps, at about one more network pass per step.
 
     A conditional chain takes `conditional_input: [batch, k]` and hands it to

@@ -108,8 +108,9 @@ def glow(
         0.3: without it a Glow overfits small image sets such as digits within
         a few hundred steps; `benchmarks/digits_bits_per_dim.py`). 0 turns it off.
       seed: seed of the 1x1 convolutions' random-rotation initialisation.
-      memory_saving: False (default), or True to train with memory that does
-        not grow with `num_steps`: each level's steps form one
+      memory_saving: False (default), or True to train with activation
+        memory that does not grow with `num_steps` (the traced graph of the
+        train step still does): each level's steps form one
         `tfnf.bijectors.MemorySavingChain`, whose gradient recomputes every
         step's activations from its output instead of storing them (about
         one more pass of the coupling networks per step; the gradient is
