@@ -57,7 +57,7 @@ REGISTRY = {
         FlowEntry("nsf", "tfnf.flows.nsf", (VECTOR,), {VECTOR: _VECTOR_COUPLINGS}),
         FlowEntry("maf", "tfnf.flows.maf", (VECTOR,), {VECTOR: _AUTOREGRESSIVE}),
         FlowEntry("iaf", "tfnf.flows.iaf", (VECTOR,), {VECTOR: _AUTOREGRESSIVE}),
-        FlowEntry("ffjord", "tfnf.flows.ffjord", (VECTOR,)),  # an ODE solve per step: kept out of `tfnf train`
+        FlowEntry("ffjord", "tfnf.flows.ffjord", (VECTOR, IMAGE)),  # an ODE solve per evaluation: kept out of `tfnf train`
     )
 }
 
