@@ -60,7 +60,7 @@ REGISTRY = {
         FlowEntry("iaf", "tfnf.flows.iaf", (VECTOR,), {VECTOR: _AUTOREGRESSIVE}),
         FlowEntry("jet", "tfnf.flows.jet", (IMAGE,)),
         FlowEntry("tarflow", "tfnf.flows.tarflow", (IMAGE,)),
-        FlowEntry("ffjord", "tfnf.flows.ffjord", (VECTOR,)),  # an ODE solve per step: kept out of `tfnf train`
+        FlowEntry("ffjord", "tfnf.flows.ffjord", (VECTOR, IMAGE)),  # an ODE solve per evaluation: kept out of `tfnf train`
     )
 }
 

@@ -102,9 +102,8 @@ class DataFlow(tf.Module):
         self.gaussian_base = is_gaussian(self.base)
         self._latent_levels = None
         self.dequantizer = dequantizer
-        self.bijector = tfb.Chain(
-            [data_bijector(preprocessing, self.num_bins, self.dtype, logit_alpha), flow.bijector], name="data_flow"
-        )
+        self.data_map = data_bijector(preprocessing, self.num_bins, self.dtype, logit_alpha)  # working range -> data
+        self.bijector = tfb.Chain([self.data_map, flow.bijector], name="data_flow")
         self.distribution = tfd.TransformedDistribution(self.base, self.bijector, name="data_distribution")
 
     # --- shapes and conditions -------------------------------------------------------------
@@ -160,6 +159,11 @@ class DataFlow(tf.Module):
         if noise is None:
             noise = tf.random.uniform(tf.shape(x), dtype=self.dtype)
         return dequantize(x, tf.cast(noise, self.dtype))
+
+    def to_working_range(self, x: tf.Tensor, noise: tf.Tensor | None = None) -> tf.Tensor:
+        """Data `x: [..., *event]` -> the flow's working range (where its bijector's data end lives),
+        dequantised first for discrete data (`noise`: a given `u`, see `dequantize`)."""
+        return self.data_map.inverse(self.dequantize(x, noise))
 
     def dequantized_log_prob(self, x: tf.Tensor, condition: ArrayLike | None = None, noise: tf.Tensor | None = None) -> tf.Tensor:
         """One draw of the training objective, `x: [..., *event]` -> `[...]`.

@@ -1,13 +1,11 @@
-"""`FlowModel`: a Keras 3 model that trains a flow by maximum likelihood.
+"""`FlowModel`: a Keras 3 model that trains a flow by maximum likelihood (or a CNF by flow matching).
 
 The model adapts a `tfnf.flows.DataFlow` (the flow as a model of data in their own units) to
-Keras and adds nothing of its own to the mathematics. Its parts live beside it: the guarded
-update (`GuardedUpdate`), ActNorm's data-dependent initialisation (`ActNormInitialization`),
-the checks of what users hand it (`InputChecks`), the flow's plain `tf.Variable`s
-(`AdoptedVariables`), `compile`'s settings (`compile_settings`) and XLA choice
-(`JitCompileChoice`), the steps (`train_steps`), `fit`'s array batches (`array_batches`),
-sampling (`draw_samples`), its configuration (`model_config`) and file (`save_model_file`), its
-read-only properties (`FlowModelViews`) and checked, compiled calls (`checked_calls`).
+Keras and adds nothing of its own to the mathematics. Its parts live beside it: `GuardedUpdate`,
+`ActNormInitialization`, `InputChecks`, `AdoptedVariables` (the flow's plain `tf.Variable`s),
+`compile_settings`, `JitCompileChoice`, the steps (`train_steps`, `resolve_objective`),
+`array_batches`, `draw_samples`, `model_config`, `save_model_file`, `FlowModelViews` (read-only
+properties) and `checked_calls`.
 """
 
 from __future__ import annotations
@@ -38,6 +36,7 @@ from tfnf.keras.model_file import save_model_file
 from tfnf.keras.sample_draws import SAMPLE_CHUNK, draw_samples
 from tfnf.keras.sampling_arguments import check_steps
 from tfnf.keras.train_steps import test_step, train_step
+from tfnf.keras.training_objective import resolve_objective
 from tfnf.keras.variational_dequantizer import VariationalDequantizer
 from tfnf.rules.dequantization import check_dequantization
 from tfnf.rules.integers import check_integer, check_seed
@@ -45,7 +44,7 @@ from tfnf.rules.integers import check_integer, check_seed
 
 @keras.saving.register_keras_serializable(package="tfnf")
 class FlowModel(FlowModelViews, keras.Model):
-    """Trains `flow` by maximum likelihood with `compile` / `fit` / `evaluate`.
+    """Trains `flow` with `compile` / `fit` / `evaluate`, by maximum likelihood or flow matching.
 
     Data go in in their own units, `x: [batch, *event_shape]`. With `num_bins`
     set, `x` holds integer pixels in `[0, num_bins)`; training and `evaluate`
@@ -90,12 +89,15 @@ class FlowModel(FlowModelViews, keras.Model):
         (Flow++: a `VariationalDequantizer` `q(u | x)` trained jointly; loss and
         bits/dim are then the bound `-E_q[log p(x + u) - log q(u | x)]`).
         Only for discrete data (`num_bins` set).
+      objective: `"maximum_likelihood"`, `"flow_matching"` (a CNF, `ffjord`, learning its field
+        alone: `flow_matching_step`; `fit` logs `flow_matching_loss`, not `loss` / `bits_per_dim`)
+        or `"auto"` (flow matching where it applies); `evaluate` and validation report the NLL.
     """
 
     def __init__(
         self, flow: tfp.distributions.TransformedDistribution | dict, num_bins: int | None = None, preprocessing: str = "auto",
         clip_norm: float | None = 100.0, init_batch_size: int = 512, logit_alpha: float = 0.05, seed: int | None = None,
-        max_consecutive_skips: int = 20, dequantization: str = "uniform", **kwargs,
+        max_consecutive_skips: int = 20, dequantization: str = "uniform", objective: str = "auto", **kwargs,
     ) -> None:
         flow = as_flow(flow)
         # the model's own arithmetic (data map, dequantisation, densities) stays in the flow's dtype
@@ -116,6 +118,7 @@ class FlowModel(FlowModelViews, keras.Model):
                 tuple(flow.event_shape), num_bins, seed=seed, dtype=tf.as_dtype(flow.dtype).name, name="variational_dequantizer"
             )
         self.data_flow = DataFlow(flow, num_bins, self.preprocessing, self.logit_alpha, flow_context(flow), self.dequantizer)
+        self.objective = resolve_objective(objective, self.data_flow)
         self.flow_layers = collect_keras_layers(flow)
         adopted = AdoptedVariables(flow, self.flow_layers, name="adopted_variables")
         self.adopted_variables = adopted if adopted.adopted else None
@@ -126,6 +129,7 @@ class FlowModel(FlowModelViews, keras.Model):
         self.loss_tracker = AppliedStepsMean(name="loss")
         self.bits_per_dim_tracker = AppliedStepsMean(name="bits_per_dim")
         self.skipped_tracker = keras.metrics.Sum(name="skipped_steps")
+        self.flow_matching_tracker = AppliedStepsMean(name="flow_matching_loss") if self.objective == "flow_matching" else None
         self._functions = {}
         self.jit_compile_choice = None
         self.chooses_jit_compile = False

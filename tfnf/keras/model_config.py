@@ -48,4 +48,5 @@ def model_config(model: Any) -> dict[str, Any]:
         logit_alpha=model.logit_alpha,
         max_consecutive_skips=model.guarded_update.limit,
         dequantization=model.dequantization,
+        objective=model.objective,
     )

@@ -63,8 +63,10 @@ class FlowModelViews:
 
     @property
     def metrics(self) -> list:
-        """The model's metrics (`keras.Model.metrics`): `loss`, `bits_per_dim` and `skipped_steps`."""
-        return [self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
+        """The model's metrics (`keras.Model.metrics`): `loss`, `bits_per_dim` and `skipped_steps`, and
+        `flow_matching_loss` first for a model trained by flow matching."""
+        fm = [] if self.flow_matching_tracker is None else [self.flow_matching_tracker]
+        return [*fm, self.loss_tracker, self.bits_per_dim_tracker, self.skipped_tracker]
 
     @property
     def actnorms(self) -> list:

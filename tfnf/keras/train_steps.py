@@ -1,6 +1,8 @@
 """`train_step` and `test_step`: one optimizer step of a `FlowModel`, and one evaluation batch.
 
-The loss is the mean negative dequantised log-likelihood (nats per example).
+`train_step` follows the model's objective: flow matching
+(`flow_matching_train_step`) or maximum likelihood, whose loss, as that of
+every `test_step`, is the mean negative dequantised log-likelihood (nats per example).
 A training step whose loss or gradient is not finite is not applied
 (`GuardedUpdate`) and is counted in `skipped_steps`; the loss and bits/dim
 metrics average applied steps only (`AppliedStepsMean`).
@@ -13,12 +15,16 @@ from typing import Any
 import tensorflow as tf
 
 from tfnf.keras.adopted_variables import check_every_read_variable_is_held
+from tfnf.keras.flow_matching_step import flow_matching_train_step
 from tfnf.keras.guarded_update import step_logs
 
 
 def train_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
     """One guarded optimizer step of `model` (a compiled `FlowModel`) on a batch `data`
-    (`x: [batch, *event]`, or `(x, condition)`); returns the logs of its metrics."""
+    (`x: [batch, *event]`, or `(x, condition)`); returns the logs of its metrics: by flow matching
+    for a model whose `objective` is `"flow_matching"`, by maximum likelihood otherwise."""
+    if model.objective == "flow_matching":
+        return flow_matching_train_step(model, data)
     x, condition = model.input_checks.step_data(data)
     with tf.GradientTape() as tape:
         loss = -tf.reduce_mean(model(x, training=True, condition=condition))

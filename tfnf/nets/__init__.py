@@ -12,6 +12,7 @@ from tfnf.nets.class_table import ClassTable
 from tfnf.nets.conditioner import Conditioner, ImageConditioner, VectorConditioner
 from tfnf.nets.conditioners import ConditionerFactory, build_network
 from tfnf.nets.conv_conditioner import ConvConditioner
+from tfnf.nets.conv_vector_field import ConvVectorField
 from tfnf.nets.dense_conditioner import DenseConditioner
 from tfnf.nets.gated_conv_conditioner import GatedConvConditioner
 from tfnf.nets.hashed_dropout import HashedDropout
@@ -33,6 +34,7 @@ __all__ = [
     "Conditioner",
     "ConditionerFactory",
     "ConvConditioner",
+    "ConvVectorField",
     "DenseConditioner",
     "GatedConvConditioner",
     "HashedDropout",
