@@ -84,6 +84,13 @@ def hidden_units_tuple(name, value):
     return tuple(units)
 
 
+def boolean(name, value):
+    """`value` as a Python `bool` if it is one (`True`, `False` or a NumPy bool); 0, 1 and strings are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def _real(name, value, expected):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
@@ -178,6 +185,7 @@ CHECKS = {
     "num_steps": positive_int,
     "num_bins": positive_int,
     "hidden_units": hidden_units_tuple,
+    "actnorm": boolean,
     "hidden_channels": positive_int,
     "dropout": probability,
     "bound": positive_real,
