@@ -9,7 +9,8 @@ plus sampling), uniform vs variational dequantisation
 (3 seeds), conditional eight Gaussians (3 flows x 3 seeds, ~10 minutes), Glow against tfb.Glow (2 x 4 minutes
 of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
-minutes), MAF against IAF (~1 minute), mixed precision (~5 minutes), FFJORD's cost per step (~2
+minutes), MAF against IAF (~1 minute), tfnf's vector flows against TFP's MAF on 63-D natural image
+patches (4 x 2 minutes), mixed precision (~5 minutes), FFJORD's cost per step (~2
 minutes) and the command line's start-up (`tfnf --help`, under a
 minute). `--quick` shortens every budget.
 Results of a run are kept in benchmarks/RESULTS.md.
@@ -37,6 +38,7 @@ SCRIPTS = [
     "memory_saving.py",
     "nsf_vs_realnvp.py",
     "maf_vs_iaf.py",
+    "natural_patch_vectors.py",
     "ffjord_cost.py",
     "cli_help.py",
 ]

@@ -61,8 +61,9 @@ def test_train_help_lists_choices_and_defaults():
     normalised = " ".join(text.split())
     for name in (*DATASETS, *FLOWS, "affine", "additive"):
         assert name in normalised, name
-    for words in ("(default: digits)", "(default: glow)", "(default: 1000 for images, 75 for 2-D data)",
-                  "(default: 240 for images, 600 for 2-D data)", "(default: runs/digits-glow)", "(default: 8)",
+    for words in ("(default: digits)", "(default: glow)", "(default: 1000 for images, 75 for 2-D data, 1000 for patch-vectors)",
+                  "(default: 240 for images, 600 for 2-D data, 240 for patch-vectors)", "(default: runs/digits-glow)",
+                  "(default: 8; patches: 4)", "(default: 128; patches: 64; patch-vectors: the builder default)",
                   "(default: " + " ".join(f"{t:g}" for t in DEFAULT_TEMPERATURES) + ")"):
         assert words in normalised, words
     assert "default: None" not in normalised and "default: False" not in normalised

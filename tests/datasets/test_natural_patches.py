@@ -146,3 +146,16 @@ def test_a_tiny_image_flow_trains_on_the_colour_patches():
     history = model.fit(x, batch_size=16, epochs=6, verbose=0).history["bits_per_dim"]
     assert np.all(np.isfinite(history)) and history[-1] < history[0] - 0.5
     assert 0 < history[-1] < 8  # below the 8 bits/dim of uniform pixels
+
+
+def test_patches_of_vectors_restore_the_centred_patch():
+    rng = np.random.default_rng(5)
+    grey = rng.integers(0, 256, size=(7, 8, 8, 1)).astype(np.float64)
+    noise = rng.uniform(size=grey.shape)
+    flat = ((grey + noise) / 256.0).reshape(7, 64)
+    centred = (flat - flat.mean(axis=1, keepdims=True)).reshape(7, 8, 8, 1)
+    restored = tfnf.datasets.patches_of_vectors(bsds300_vectors(grey, noise))
+    assert restored.shape == (7, 8, 8, 1)
+    np.testing.assert_allclose(restored, centred, rtol=0, atol=1e-6)  # float32 vectors
+    with pytest.raises(ValueError, match=r"vectors must have shape \[N, 63\]"):
+        tfnf.datasets.patches_of_vectors(np.zeros((3, 64)))

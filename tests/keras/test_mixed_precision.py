@@ -30,7 +30,8 @@ def randomized(flow, seed=0):
 
 
 FLOWS = {
-    "realnvp_vector": lambda: tfnf.flows.realnvp((4,), num_couplings=2, hidden_units=(8, 8)),
+    # the couplings' 16-bit networks are the subject (maf and nsf below keep their data-side ActNorm)
+    "realnvp_vector": lambda: tfnf.flows.realnvp((4,), num_couplings=2, hidden_units=(8, 8), actnorm=False),
     "glow": lambda: tfnf.flows.glow((4, 4, 1), num_levels=1, num_steps=2, hidden_channels=8, seed=0),
     "maf": lambda: tfnf.flows.maf((3,), num_layers=2, hidden_units=(8, 8)),
     "nsf": lambda: tfnf.flows.nsf((4,), num_couplings=2, hidden_units=(8,)),

@@ -21,7 +21,7 @@ class DataSource:
     """
 
     name: str
-    kind: str  # "image" or "toy2d"
+    kind: str  # "image", "toy2d" or "vectors" (patch-vectors)
     event_shape: tuple
     num_bins: object
     train: object
@@ -60,6 +60,12 @@ def load_source(name, batch_size=64, seed=0, data_dir=None, num_bits=8, image_si
     if name == "digits":
         splits = [datasets.digits(split, as_numpy=True) for split in split_names()]
         return DataSource("digits", "image", splits[0].shape[1:], datasets.DIGITS_NUM_BINS, *splits)
+    if name == "patches":
+        splits = [datasets.natural_patches(split, form="images", as_numpy=True) for split in split_names()]
+        return DataSource("patches", "image", splits[0].shape[1:], datasets.NATURAL_PATCH_NUM_BINS["images"], *splits)
+    if name == "patch-vectors":
+        splits = [datasets.natural_patches(split, form="vectors", as_numpy=True) for split in split_names()]
+        return DataSource("patch-vectors", "vectors", splits[0].shape[1:], None, *splits)
     if name in datasets.TOY2D_NAMES:
         sizes = (TOY_TRAIN, TOY_VALIDATION, TOY_TEST)
         splits = [datasets.toy2d(name, n, seed=seed + 1000 * i) for i, n in enumerate(sizes)]

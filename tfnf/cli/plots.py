@@ -1,4 +1,4 @@
-"""Pictures the command line writes: loss curves and the 2-D views (density, samples, warping)."""
+"""Pictures the command line writes: loss curves and the 2-D views (density, samples, warping), patch vectors as grey patches."""
 
 import numpy as np
 
@@ -166,4 +166,28 @@ def save_warping_2d(path, bijector, max_panels=6, extent=3.0):
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
     plt.close(fig)
+    return path
+
+
+def patch_pixels(vectors, contrast):
+    """63-D patch vectors `[N, 63]` as grey 8x8 patches `[N, 8, 8, 1]` at 256 levels: the dropped
+    pixel restored as minus the sum of the 63 (each patch's mean was removed,
+    `tfnf.datasets.patches_of_vectors`), then `128 + 127 * value / contrast`, clipped, so a
+    centred value of `contrast` is white and `-contrast` black."""
+    from tfnf.datasets import patches_of_vectors
+
+    return np.clip(np.rint(128.0 + 127.0 * patches_of_vectors(vectors) / contrast), 0, 255)
+
+
+def save_patch_vectors(path, samples, data):
+    """Model samples and data, both `[N, 63]` patch vectors, side by side as grids of 8x8 grey
+    patches (`patch_pixels`), on one grey scale: the 99th percentile of the data's absolute
+    centred pixel values maps to white (and its negative to black), so samples are shown as the
+    data are and a sample of the wrong contrast looks it."""
+    from tfnf.datasets import patches_of_vectors
+    from tfnf.keras.image_grid import image_grid, save_image_grids
+
+    contrast = max(float(np.percentile(np.abs(patches_of_vectors(data)), 99)), 1e-6)
+    grids = [image_grid(patch_pixels(v, contrast), 256) for v in (samples, data)]
+    save_image_grids(path, grids, [f"{len(samples)} samples", f"{len(data)} test patches"])
     return path

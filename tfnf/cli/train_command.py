@@ -16,8 +16,8 @@ from tfnf.cli.data_sources import load_source
 from tfnf.cli.errors import CommandLineError
 from tfnf.cli.evaluation import evaluate_log_prob
 from tfnf.cli.interrupt_watch import InterruptWatch
-from tfnf.cli.parser import DEFAULT_TEMPERATURES, DEFAULTS, FLOWS
-from tfnf.cli.plots import save_density_2d, save_loss_curves, save_samples_2d, save_warping_2d
+from tfnf.cli.parser import DATASET_DEFAULTS, DEFAULT_TEMPERATURES, DEFAULTS, FLOWS, MODEL_DEFAULTS
+from tfnf.cli.plots import save_density_2d, save_loss_curves, save_patch_vectors, save_samples_2d, save_warping_2d
 from tfnf.cli.step_history import StepHistory
 from tfnf.files import backed_up_epochs, is_backup_folder, make_backup_folder, remove_backup_folder, write_json
 from tfnf.keras import FlowModel, TimeBudgetCallback, image_grid, save_image_grids
@@ -48,9 +48,26 @@ def check_arguments(args):
         raise CommandLineError(f"--num-bits must be between 1 and 8, got {args.num_bits}")
 
 
+def training_defaults(source):
+    """The training defaults (`epochs`, `batch_size`, `learning_rate`, `time_budget`, `dropout`) of
+    the source: its kind's (`DEFAULTS`), with its dataset's own where it has them."""
+    defaults = dict(DEFAULTS[source.kind])
+    defaults.update({k: v for k, v in DATASET_DEFAULTS.get(source.name, {}).items() if k in defaults})
+    return defaults
+
+
+def fill_model_defaults(args, dataset):
+    """Give the model-size options left unset (`--levels`, `--steps`, `--hidden`, `--couplings`)
+    their default for `dataset` (`MODEL_DEFAULTS`, `DATASET_DEFAULTS`); None leaves the builder's."""
+    for option, value in MODEL_DEFAULTS.items():
+        if getattr(args, option, None) is None:
+            setattr(args, option, DATASET_DEFAULTS.get(dataset, {}).get(option, value))
+
+
 def build_flow(args, source):
     """The flow named by `--flow`, sized by the options the registry maps to its arguments
-    (`tfnf.flow_registry`), for the source's event shape."""
+    (`tfnf.flow_registry`), for the source's event shape; an option whose value is None is
+    left to the builder's default."""
     if args.flow not in FLOWS:
         raise CommandLineError(f"unknown flow {args.flow!r}; choose one of: {', '.join(FLOWS)}")
     entry = flow_registry.REGISTRY[args.flow]
@@ -62,6 +79,7 @@ def build_flow(args, source):
     arguments = {
         name: AS_BUILDER_ARGUMENT.get(name, lambda value: value)(getattr(args, option))
         for name, option in entry.options[kind].items()
+        if getattr(args, option) is not None
     }
     try:
         return flow_registry.load_builder(args.flow)(shape, **arguments)
@@ -100,8 +118,13 @@ def write_pictures(model, source, out, temperatures, seed):
     2-D data: density.png (data, learned and true density), samples.png
     (samples over the data) and warping.png (a latent grid pushed through the
     bijectors one at a time). Images: samples.png (one grid per temperature)
-    and interpolation.png (latent interpolations between test images).
+    and interpolation.png (latent interpolations between test images). Patch vectors:
+    samples.png (64 samples beside 64 test vectors, as 8x8 grey patches; see `save_patch_vectors`).
     """
+    if source.kind == "vectors":
+        samples = model.sample(64, seed=seed).numpy()
+        save_patch_vectors(os.path.join(out, "samples.png"), samples, source.test[:64])
+        return ["samples.png"]
     if source.kind == "toy2d":
         true = datasets.toy2d_log_prob if datasets.has_exact_log_prob(source.name) else None
         true_fn = (lambda grid: true(source.name, grid)) if true else None
@@ -170,7 +193,8 @@ def run(args):
         args.dataset, batch_size=args.batch_size or 64, seed=args.seed, data_dir=args.data_dir,
         num_bits=args.num_bits, image_size=args.image_size, download=args.download,
     )
-    defaults = DEFAULTS[source.kind]
+    defaults = training_defaults(source)
+    fill_model_defaults(args, source.name)
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     learning_rate = args.learning_rate or defaults["learning_rate"]

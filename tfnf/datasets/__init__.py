@@ -8,6 +8,7 @@ from tfnf.datasets.natural_patches import (
     natural_patch_positions,
     natural_patch_regions,
     natural_patches,
+    patches_of_vectors,
 )
 from tfnf.datasets.tfds_images import TFDS_IMAGE_NAMES, DatasetUnavailableError, num_bins_for, tfds_images
 from tfnf.datasets.toy2d import (
@@ -39,6 +40,7 @@ __all__ = [
     "natural_patch_regions",
     "natural_patches",
     "num_bins_for",
+    "patches_of_vectors",
     "tfds_images",
     "toy2d",
     "toy2d_log_prob",

@@ -119,6 +119,23 @@ def bsds300_vectors(grey_patches: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return centred[:, :-1].astype(np.float32)
 
 
+def patches_of_vectors(vectors: np.ndarray) -> np.ndarray:
+    """Undo the last step of the vectors' recipe: `[N, 63]` -> grey patches `[N, 8, 8, 1]`.
+
+    Each patch's mean was subtracted before its last (bottom-right) pixel was
+    dropped, so its 64 centred pixels sum to zero and the dropped one is minus
+    the sum of the other 63. The result is the mean-free patch (values about
+    `(-1, 1)`, float64): its mean level is not recoverable. Works for model
+    samples as for data.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    side = PATCH_SIDES["vectors"]
+    if vectors.ndim != 2 or vectors.shape[1] != side * side - 1:
+        raise ValueError(f"vectors must have shape [N, {side * side - 1}], got {list(vectors.shape)}")
+    last = -vectors.sum(axis=1, keepdims=True)
+    return np.concatenate([vectors, last], axis=1).reshape(-1, side, side, 1)
+
+
 def natural_patches(
     split: str = "train",
     form: str = "vectors",

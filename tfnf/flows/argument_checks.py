@@ -78,6 +78,13 @@ def hidden_units_tuple(name, value):
     return tuple(units)
 
 
+def boolean(name, value):
+    """`value` as a Python `bool` if it is one (`True`, `False` or a NumPy bool); 0, 1 and strings are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def probability(name, value):
     """`value` as a `float` if it is a real number in `[0, 1)`: a dropout rate."""
     return check_fraction(value, name)
@@ -170,6 +177,7 @@ CHECKS = {
     "depth": positive_int,
     "num_heads": positive_int,
     "hidden_units": hidden_units_tuple,
+    "actnorm": boolean,
     "hidden_channels": positive_int,
     "dropout": probability,
     "bound": positive_real,

@@ -6,6 +6,7 @@ from tfnf.bijectors import MaskedAutoregressive
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows.flow_builder import Architecture
+from tfnf.flows.vector_defaults import resolve_hidden_units, with_data_actnorm
 from tfnf.nets.conditioners import build_network
 
 tfb = tfp.bijectors
@@ -14,7 +15,8 @@ TRANSFORMERS = ("affine", "spline")
 
 
 def autoregressive_chain(
-    flow, builder, conditioned_on, num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound
+    flow, builder, conditioned_on, num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound,
+    actnorm=False,
 ):
     """`num_layers` `MaskedAutoregressive` layers over `(D,)`, the element order reversed between them.
 
@@ -26,8 +28,12 @@ def autoregressive_chain(
       num_layers, hidden_units, dropout, scale_bound: as the builders.
       transformer: `"affine"`, or `"spline"`: rational-quadratic splines of `num_bins` bins on
         `[-bound, bound]`.
+      actnorm: put a data-side `ActNorm` before the layers (`tfnf.flows.vector_defaults`).
+
+    `hidden_units=None` resolves to `vector_defaults.resolve_hidden_units`, recorded as resolved.
     """
     size = flow.event_shape[0]
+    hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
     parts = []
     for k in range(num_layers):
         if k:
@@ -45,4 +51,5 @@ def autoregressive_chain(
             hidden_units=hidden_units, dropout=dropout, scale_bound=scale_bound, context_size=flow.context_size,
             dtype=flow.dtype, name=f"autoregressive{k}",
         ))
-    return Architecture(tfb.Chain(parts, name=builder))
+    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, builder)
+    return Architecture(chain, resolved={"hidden_units": hidden_units})

@@ -4,33 +4,40 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import tensorflow_probability as tfp
-
 from tfnf.bijectors import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 from tfnf.flows.vector_couplings import vector_couplings
-
-tfb = tfp.bijectors
+from tfnf.flows.vector_defaults import resolve_hidden_units, with_data_actnorm
 
 
 @flow_builder("nsf", recorded_when_set=("mixing", "seed"))
 def nsf(
-    flow: FlowSetting, num_couplings: int = 4, hidden_units: Sequence[int] = (64, 64), num_bins: int = 8,
+    flow: FlowSetting, num_couplings: int = 4, hidden_units: Sequence[int] | None = None, num_bins: int = 8,
     bound: float = 3.0, mask: str = "half", dropout: float = 0.0, mixing: str | None = None, seed: int | None = None,
+    actnorm: bool = True,
 ) -> Architecture:
     """Neural spline flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_couplings` rational-quadratic spline couplings (`SplineCoupling`)
     with alternating masks and MLP conditioners, `x: [batch, D]`. Each spline
     has `num_bins` bins on `[-bound, bound]` and is the identity outside, so
-    continuous data should be standardised to roughly that range. A new flow
-    is the identity (zero-initialised conditioner outputs).
+    the data should be of roughly unit scale: by default a data-side
+    `ActNorm`, which `tfnf.FlowModel` initialises from the first training
+    examples, standardises each element before the first coupling (natural
+    image patches, standard deviation near 0.08, would otherwise use a
+    sliver of the interval). A new flow is the identity (zero-initialised
+    conditioner outputs, the `ActNorm` until it is initialised).
+
+    Defaults that follow the data (`tfnf.flows.vector_defaults`): the
+    conditioners are two layers of `clip(4 D, 64, 512)` units (rounded up to
+    a multiple of 32: 64 up to `D = 16`, 256 for `D = 63`).
 
     Args:
       event_shape: `(D,)`, `D >= 2`.
       num_couplings: number of spline couplings.
-      hidden_units: MLP widths of the conditioners.
+      hidden_units: MLP widths of the conditioners (None: two layers of
+        `clip(4 D, 64, 512)` units; the configuration records the widths).
       num_bins: spline bins per element.
       bound: half-width of the splines' interval.
       mask: `"half"` or `"alternate"`.
@@ -46,14 +53,21 @@ def nsf(
       mixing: None (couplings alternate halves), `"lu"` (a learned
         `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`).
       seed: seed of the `"lu"` mixings' initialisation.
+      actnorm: a data-side `ActNorm` (per element `x = z * exp(s) + m`,
+        initialised by `FlowModel` to standardise the data, then trained);
+        False: the first coupling reads the data as they are. A flow used
+        without `FlowModel` starts with it as the identity
+        (`tfnf.bijectors.initialize_actnorms` sets it from a batch).
 
     Raises:
       TypeError, ValueError: an argument of the wrong kind or out of range
         (the message names it).
     """
     num_params = RationalQuadraticSplineTransformer(num_bins, bound).num_params
+    hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
     parts = vector_couplings(
         flow, SplineCoupling, flow.event_shape, num_couplings, mask, num_params, hidden_units, dropout, mixing, seed,
         num_bins=num_bins, bound=bound,
     )
-    return Architecture(tfb.Chain(parts, name="nsf"))
+    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "nsf")
+    return Architecture(chain, resolved={"hidden_units": hidden_units})

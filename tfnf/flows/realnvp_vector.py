@@ -1,13 +1,10 @@
 """`realnvp_vector`: RealNVP's architecture for vectors (Dinh et al., 2017): affine couplings, alternating masks."""
 
-import tensorflow_probability as tfp
-
 from tfnf.bijectors import AffineCoupling
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.flows.flow_builder import Architecture
 from tfnf.flows.vector_couplings import vector_couplings
-
-tfb = tfp.bijectors
+from tfnf.flows.vector_defaults import resolve_hidden_units, with_data_actnorm
 
 
 # Fourier features of the conditioning part that `fourier_frequencies="auto"` gives low-dimensional vectors.
@@ -37,16 +34,20 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
 
 
 def realnvp_vector(
-    flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling
+    flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling, actnorm=False
 ):
-    """`num_couplings` affine couplings over `(D,)` with MLP conditioners (`hidden_units`, or the flow's
-    conditioner) reading Fourier features of `fourier_frequencies` (`"auto"` resolved, and recorded
-    resolved so a saved model rebuilds the same network), mixed by `mixing` (`"lu"` seeded from `seed`)."""
+    """`num_couplings` affine couplings over `(D,)` with MLP conditioners (`hidden_units`, None: as
+    `vector_defaults.resolve_hidden_units`, or the flow's conditioner) reading Fourier features of
+    `fourier_frequencies` (`"auto"` resolved, and recorded resolved so a saved model rebuilds the same
+    network), mixed by `mixing` (`"lu"` seeded from `seed`), after a data-side `ActNorm` if `actnorm`."""
     if coupling != "affine":
         raise ValueError(f"coupling={coupling!r} applies to image flows only; for spline couplings on vectors use nsf")
     frequencies = resolve_fourier_frequencies(fourier_frequencies, flow.event_shape)
+    hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
     parts = vector_couplings(
         flow, AffineCoupling, flow.event_shape, num_couplings, mask, AffineTransformer.num_params, hidden_units,
         dropout, mixing, seed, fourier_frequencies=frequencies,
     )
-    return Architecture(tfb.Chain(parts, name="realnvp_vector"), resolved={"fourier_frequencies": frequencies})
+    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "realnvp_vector")
+    resolved = {"fourier_frequencies": frequencies, "hidden_units": hidden_units, "actnorm": actnorm}
+    return Architecture(chain, resolved=resolved)

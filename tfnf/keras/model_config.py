@@ -21,6 +21,9 @@ def as_flow(flow: Any) -> tfd.Distribution:
         if flow["builder"] == "realnvp":
             # saved before realnvp had Fourier features: its conditioners read x alone
             config.setdefault("fourier_frequencies", ())
+        if flow["builder"] in ("maf", "nsf", "realnvp"):
+            # saved before these builders put an ActNorm on the data side
+            config.setdefault("actnorm", False)
         return build_flow(flow["builder"], dtype=flow.get("dtype", "float32"), **config)
     if not isinstance(flow, tfd.Distribution):
         raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")

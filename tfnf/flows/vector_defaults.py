@@ -1,0 +1,58 @@
+"""Defaults of the vector flows (`maf`, `nsf`, `realnvp`) that follow the data: network widths
+growing with the dimension `D`, and a data-side `ActNorm` that standardises each element.
+
+Widths: `hidden_units=None` resolves to two hidden layers of `default_width(D)` units, 64 for
+`D <= 16` (the 2-D densities keep the networks they had) growing as `4 D` rounded up to a
+multiple of 32, at most 512. A MADE needs at least `D - 1` units per layer; the rule gives
+that with room to spare.
+
+Scale: a flow whose data sit far from unit scale (natural-image patches have a standard
+deviation near 0.08) wastes its conditioners' and splines' working range. `actnorm=True` puts
+an `ActNorm` on the data side of the chain; `tfnf.FlowModel` initialises it from the first
+examples it trains on, so the layers after it see each element with zero mean and unit
+variance, and it is trained with the rest. Used without `FlowModel` (or before its first
+`fit`) it starts as the identity; `tfnf.bijectors.initialize_actnorms(flow, batch)` sets it
+from a batch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfnf.bijectors import ActNorm
+
+tfb = tfp.bijectors
+
+#: Hidden width of the vector flows' networks for small `D`, and the largest the rule gives.
+MIN_WIDTH, MAX_WIDTH = 64, 512
+#: Units per data dimension above `MIN_WIDTH`.
+UNITS_PER_DIMENSION = 4
+
+
+def default_width(event_size: int) -> int:
+    """The hidden width `hidden_units=None` gives a vector flow over `(event_size,)`:
+    `clip(4 * event_size rounded up to a multiple of 32, 64, 512)`."""
+    width = 32 * math.ceil(UNITS_PER_DIMENSION * int(event_size) / 32)
+    return int(min(MAX_WIDTH, max(MIN_WIDTH, width)))
+
+
+def resolve_hidden_units(hidden_units: Sequence[int] | None, event_shape: Sequence[int]) -> tuple:
+    """`hidden_units` as given, or for None two layers of `default_width(D)` units."""
+    if hidden_units is None:
+        width = default_width(event_shape[0])
+        return (width, width)
+    return tuple(hidden_units)
+
+
+def with_data_actnorm(
+    parts: list, actnorm: bool, event_shape: Sequence[int], dtype: tf.DType, name: str
+) -> tfb.Chain:
+    """`tfb.Chain(parts)` (latent -> data), with `actnorm` an `ActNorm` over `event_shape` as its
+    last step, on the data side (its first step data -> latent)."""
+    if actnorm:
+        parts = [ActNorm(event_shape, dtype=dtype, name="data_actnorm"), *parts]
+    return tfb.Chain(parts, name=name)
