@@ -31,8 +31,8 @@ a new iterator, callbacks, the end-of-epoch logs); the same with one step per ca
 and the batch callbacks per step); `fit` on the `tf.data` pipeline with its value checks; `fit`
 with a callback reading the logs after every call.
 
-Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images]` (about 6 minutes; --quick
-about 3).
+Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images]` (about 20 minutes; --quick
+about 10, 4 epochs in the long fit).
 """
 
 import argparse
@@ -46,7 +46,7 @@ import harness
 
 BATCH_SIZE = 64
 SHORT_STEPS = 50  # steps per short fit
-LONG_EPOCHS = 10  # epochs of SHORT_STEPS in the long fit
+LONG_EPOCHS = 10  # epochs of SHORT_STEPS in the long fit (4 with --quick)
 MODES = (True, False, "auto")
 
 
@@ -127,8 +127,9 @@ class Fits:
     """A compiled model and its data; `short(n)` runs n fits of SHORT_STEPS, `long()` one of
     LONG_EPOCHS epochs. Each returns `(seconds, steps)`."""
 
-    def __init__(self, model, data, kind, callbacks=()):
+    def __init__(self, model, data, kind, callbacks=(), long_epochs=LONG_EPOCHS):
         self.model, self.data, self.kind, self.callbacks = model, data, kind, list(callbacks)
+        self.long_epochs = long_epochs
 
     def fit(self, epochs=1, steps=SHORT_STEPS):
         before = int(self.model.optimizer.iterations.numpy())
@@ -152,7 +153,7 @@ class Fits:
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
     def long(self):
-        return self.fit(epochs=LONG_EPOCHS)
+        return self.fit(epochs=self.long_epochs)
 
 
 class ReadLogs:
@@ -185,7 +186,7 @@ def alternate(contenders, rounds):
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def measure(event_shape, num_levels, num_bins, train, rounds, short_fits, kinds, profile):
+def measure(event_shape, num_levels, num_bins, train, rounds, short_fits, kinds, profile, long_epochs):
     """Rates of the plain steps, every fit pattern and (with `profile`) the profile rows."""
     import keras
     import tensorflow as tf
@@ -211,7 +212,7 @@ def measure(event_shape, num_levels, num_bins, train, rounds, short_fits, kinds,
     for kind in kinds:
         for mode in MODES:
             model = build_model(event_shape, num_levels, num_bins, first, mode)
-            fits = Fits(model, arrays if kind == "arrays" else dataset, kind)
+            fits = Fits(model, arrays if kind == "arrays" else dataset, kind, long_epochs=long_epochs)
             seconds, _ = fits.first()
             info[kind, mode, "first"] = seconds
             progress(f"{kind} {mode}: first fit {seconds:.1f} s")
@@ -250,7 +251,7 @@ def main():
 
     import tfnf
 
-    rounds, short_fits = (2, 2) if args.quick else (3, 4)
+    rounds, short_fits, long_epochs = (2, 2, 4) if args.quick else (3, 4, LONG_EPOCHS)
     kinds = args.kinds.split(",")
     print(f"CPU: {harness.cpu_description()}; TensorFlow {tf.__version__}")
     peak = max(harness.matmul_gflops(jit_compile=True), harness.matmul_gflops(jit_compile=False))
@@ -261,7 +262,7 @@ def main():
         setups.append(("patches glow 32x32x3, 3 levels", (32, 32, 3), 3, 256, patches, ["arrays"], False))
     for title, shape, levels, bins, train, setup_kinds, profile in setups:
         setup_rounds, setup_fits = (rounds, short_fits) if profile else (2, 1)
-        rates, info, flops = measure(shape, levels, bins, train, setup_rounds, setup_fits, setup_kinds, profile)
+        rates, info, flops = measure(shape, levels, bins, train, setup_rounds, setup_fits, setup_kinds, profile, long_epochs)
         reference = rates["plain", True]
 
         def useful(rate):
@@ -274,7 +275,7 @@ def main():
             for mode in MODES:
                 for pattern in ("short", "long"):
                     rate = rates[kind, mode, pattern]
-                    label = f"{SHORT_STEPS}-step fits" if pattern == "short" else f"one fit of {LONG_EPOCHS * SHORT_STEPS} steps"
+                    label = f"{SHORT_STEPS}-step fits" if pattern == "short" else f"one fit of {long_epochs * SHORT_STEPS} steps"
                     rows.append([f"fit on {kind}, {mode_name(mode)}", label, f"{rate:.1f}", harness.ratio(rate, reference),
                                  useful(rate), f"{info[kind, mode, 'first']:.1f} s, XLA={info[kind, mode, 'choice']}"])
         harness.print_table(["path", "pattern", "steps/s", "/ plain XLA step", "useful GFLOP/s (% of peak)",
@@ -284,7 +285,7 @@ def main():
             parts = [
                 ("plain step (dropout, non-finite guard)", rates["plain", True]),
                 ("+ clipping, skip counter, metrics (FlowModel.train_step)", rates["profile", "train_step"]),
-                ("fit on arrays, one fit of 500 steps (pipeline, Keras' loop, 16 steps per call)", rates["arrays", True, "long"]),
+                ("fit on arrays, one long fit (pipeline, Keras' loop, 16 steps per call)", rates["arrays", True, "long"]),
                 ("fit on arrays, 50-step fits (+ per-fit work: input checks, iterator, callbacks)", rates["arrays", True, "short"]),
                 ("the same with steps_per_execution=1", rates["profile", "one_step_per_call"]),
                 ("fit on the tf.data pipeline (value checks in the pipeline)", rates["dataset", True, "short"]

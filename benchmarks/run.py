@@ -7,7 +7,7 @@ bits/dim (4 flows x 4 minutes of training), uniform vs variational dequantisatio
 (2 x 5 minutes), glow given nothing, the class or the 4x4 digit (3 x 4 minutes), eight Gaussians
 (3 seeds), conditional eight Gaussians (3 flows x 3 seeds, ~10 minutes), Glow against tfb.Glow (2 x 4 minutes
 of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
-`fit` against the flow's plain step (~10 minutes),
+`fit` against the flow's plain step (~20 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
 minutes), MAF against IAF (~1 minute), mixed precision (~5 minutes), FFJORD's cost per step (~2
 minutes) and the command line's start-up (`tfnf --help`, under a
