@@ -179,3 +179,36 @@ def test_no_xla_call_is_timed_while_the_warm_up_runs(monkeypatch):
     assert chosen == [True]
     # the prepared graph makes the first call without XLA a timed one, which decides (50% slower)
     assert functions[False].calls == [16]
+
+
+class TickingClock:
+    """A clock that moves one second per reading: every timed call then measures 1 s, so its
+    seconds per step say how many steps it applied."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_fit_keeps_the_plan_across_a_one_step_fit_and_short_fits(make_glow, digit_images):
+    import tfnf
+
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
+    model.compile(steps_per_execution=4)
+    choice = model.jit_compile_choice
+    choice.clock = TickingClock()
+    model.fit(digit_images[:64], batch_size=64, verbose=0)  # one step: XLA's compiling call
+    assert not choice.decided and choice.longest_call == 1
+    fits = 0
+    while not choice.decided and fits < 6:
+        # 10 steps per fit: calls of 4, 4 and 2 steps
+        model.fit(digit_images[:640], batch_size=64, verbose=0, validation_data=(digit_images[640:704],))
+        fits += 1
+    assert choice.decided and fits <= 4
+    # every timed call applied 4 steps (1 s / 4): neither the one-step fit nor a 2-step call was timed
+    assert [set(choice.seconds_per_step[mode]) for mode in (True, False)] == [{0.25}, {0.25}]
+    assert choice.jit_compile is True and model.jit_compile is True  # a tie keeps XLA (timed first)
+    assert model.optimizer.iterations.numpy() == 1 + 10 * fits  # no step lost or repeated by the timing
