@@ -8,6 +8,7 @@ plus sampling), uniform vs variational dequantisation
 (2 x 5 minutes), glow given nothing, the class or the 4x4 digit (3 x 4 minutes), eight Gaussians
 (3 seeds), conditional eight Gaussians (3 flows x 3 seeds, ~10 minutes), Glow against tfb.Glow (2 x 4 minutes
 of training plus compilation and timing, ~18 minutes), the Glow step's breakdown (~5 minutes),
+`fit` against the flow's plain step (~20 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
 minutes), MAF against IAF (~1 minute), tfnf's vector flows against TFP's MAF on 63-D natural image
 patches (4 x 2 minutes), mixed precision (~5 minutes), FFJORD's cost per step (~2
@@ -33,6 +34,7 @@ SCRIPTS = [
     "glow_vs_tfp.py",
     "mixed_precision.py",
     "glow_step_breakdown.py",
+    "fit_speed.py",
     "realnvp_vs_tfp.py",
     "glow_scaling.py",
     "memory_saving.py",

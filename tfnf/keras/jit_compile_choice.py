@@ -9,10 +9,22 @@ measurement repeats no work. XLA goes first; while it compiles, the graph
 without XLA is prepared on a second thread (`GraphWarmUp`), so the choice costs
 little more than the difference in speed during the calls run in the slower mode,
 and a mode that is clearly slower from its first timed call is not run again.
+
+What keeps the timings fair whatever the pattern of `fit` calls (one long `fit`,
+a first one-step `fit`, loops of short ones, validation each epoch):
+* the plan survives across `fit` calls: a one-step `fit` runs XLA's compiling
+  call and the following fits continue the timing where it stopped;
+* only calls that apply as many steps as the longest call so far are timed: the
+  short last call of an epoch (or of a `fit` of a few steps) carries Keras'
+  per-call and end-of-epoch work over fewer steps and would favour the other mode;
+  it runs in the mode being timed and the plan waits for a full call;
+* no XLA call is timed while the warm-up still runs beside it on the second core;
+* each mode's fastest call per step decides: a timed call that also compiled a
+  new batch shape (a dataset's partial last batch under XLA) or met a burst of
+  load on the machine does not decide against its mode.
 """
 
 import math
-import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -35,8 +47,9 @@ class JitCompileChoice:
 
     XLA first, then without. Per mode: one untimed call (tracing, and XLA's compilation), then
     `max(2, ceil(8 / steps_per_execution))` timed calls; each time is divided
-    by the optimizer steps the call applied. The median seconds per step
-    decides. Without XLA the first call is timed too when `GraphWarmUp` has
+    by the optimizer steps the call applied. Calls of fewer steps than the
+    longest so far run untimed and leave the plan where it is. The fastest
+    seconds per step of each mode decide. Without XLA the first call is timed too when `GraphWarmUp` has
     prepared its graph, and the timing stops early once the two modes are
     clearly apart: after the first timed call without XLA, a time per step of
     at least `CLEAR_MARGIN` times XLA's slowest (or at most its fastest
@@ -50,7 +63,9 @@ class JitCompileChoice:
       graph_warm_up: the `GraphWarmUp` started with XLA's first call (None before).
     """
 
-    def __init__(self, steps_per_execution=1):
+    def __init__(self, steps_per_execution=1, clock=time.perf_counter):
+        self.clock = clock  # seconds, monotonic (tests inject one)
+        self.longest_call = 0  # the most optimizer steps one call has applied so far
         self.timed_calls = max(MIN_TIMED_CALLS, math.ceil(MIN_TIMED_STEPS / max(1, int(steps_per_execution))))
         self.jit_compile = None
         self.seconds_per_step = {mode: [] for mode in MODES}
@@ -62,11 +77,11 @@ class JitCompileChoice:
         return self.jit_compile is not None
 
     def describe(self):
-        """One line: the choice and the median seconds per step of each mode."""
+        """One line: the choice and the fastest seconds per step of each mode."""
         if not self.decided:
             return "jit_compile='auto': not chosen yet (the first calls of fit time both modes)"
         timings = ", ".join(
-            f"{'XLA' if mode else 'no XLA'} {1e3 * statistics.median(times):.1f} ms/step"
+            f"{'XLA' if mode else 'no XLA'} {1e3 * min(times):.1f} ms/step"
             for mode, times in self.seconds_per_step.items()
             if times
         )
@@ -100,12 +115,12 @@ class JitCompileChoice:
                 return call(False, data)
             mode, timed = pending[0]
             promoted = False
-            if not mode and self.graph_warm_up is not None:  # before the clock starts
+            if self.graph_warm_up is not None and (timed or not mode):  # before the clock starts
                 self.graph_warm_up.wait()
-                promoted = not timed and self.graph_warm_up.prepared  # its first call is then a plain call
+                promoted = not mode and not timed and self.graph_warm_up.prepared  # then a plain call
                 timed = timed or promoted
             before = applied_steps()
-            start = time.perf_counter()
+            start = self.clock()
             try:
                 logs = call(mode, data)
                 for value in tf.nest.flatten(logs):  # wait for the results (asynchronous devices)
@@ -119,11 +134,15 @@ class JitCompileChoice:
                 # the failed call applied no step; with an iterator its batches are gone, and
                 # training continues with the following ones
                 return call(False, data)
-            seconds = time.perf_counter() - start
+            seconds = self.clock() - start
+            steps = applied_steps() - before
+            full = steps >= self.longest_call
+            self.longest_call = max(self.longest_call, steps)
+            if timed and not full:  # a short call (the end of an epoch): the plan waits for a full one
+                return logs
             pending.pop(0)
             if promoted:  # it replaces the last timed call
                 pending.pop()
-            steps = applied_steps() - before
             if timed and steps > 0:
                 self.seconds_per_step[mode].append(seconds / steps)
                 if mode == MODES[-1] and self._clearly_apart():
@@ -153,9 +172,9 @@ class JitCompileChoice:
         )
 
     def _decide(self):
-        """The faster mode; a mode whose timed calls applied no step (all skipped as non-finite)
-        cannot win, and with no timing at all the choice is no XLA."""
-        timed = {mode: statistics.median(times) for mode, times in self.seconds_per_step.items() if times}
+        """The mode of the fastest call per step; a mode whose timed calls applied no step (all
+        skipped as non-finite) cannot win, and with no timing at all the choice is no XLA."""
+        timed = {mode: min(times) for mode, times in self.seconds_per_step.items() if times}
         self.jit_compile = min(timed, key=timed.get) if timed else False
 
 
