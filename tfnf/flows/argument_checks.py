@@ -95,13 +95,6 @@ def positive_real(name, value):
     return check_positive(value, name, "a finite number > 0")
 
 
-def flag(name, value):
-    """`value` as a `bool` if it is one (`True`, `False`, a NumPy bool): an on/off option."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
-    return bool(value)
-
-
 def optional_seed(name, value):
     """None, or `value` as an `int` if it is an integer `>= 0`."""
     return None if value is None else integer_at_least(name, value, 0, "None or an integer >= 0")
@@ -188,5 +181,5 @@ CHECKS = {
     "seed": optional_seed,
     "dtype": float_dtype,
     "activation": activation_name,
-    "memory_saving": flag,
+    "memory_saving": boolean,
 }
