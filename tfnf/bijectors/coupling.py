@@ -24,16 +24,9 @@ from typing import Any, Callable, Sequence
 
 import tensorflow as tf
 
-from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
 from tfnf.bijectors.coupling_masks import make_coupling_mask
-from tfnf.bijectors.flow_bijector import (
-    FlowBijector,
-    check_event_shape,
-    event_sum,
-    flatten_batch,
-    unflatten_batch,
-    unflatten_log_det,
-)
+from tfnf.bijectors.flow_bijector import check_event_shape, event_sum, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.network_bijector import NetworkBijector
 from tfnf.nets.conditioners import build_network
 from tfnf.nets.image_context_conditioner import image_context_conditioner
 
@@ -75,7 +68,7 @@ def subclass_parameters(arguments: dict) -> dict:
     return {**own, **arguments.get("coupling_arguments", {})}
 
 
-class Coupling(FlowBijector):
+class Coupling(NetworkBijector):
     """A coupling bijector over `event_shape` (`[D]` vectors or `[H, W, C]` images).
 
     Args:
@@ -130,45 +123,37 @@ class Coupling(FlowBijector):
                 hidden_units=hidden_units, hidden_channels=hidden_channels, dropout=dropout,
                 fourier_frequencies=fourier_frequencies,
             )
-        self._conditioner = conditioner
-        self._context_size = check_network_context(conditioner, context_size, "conditioner")
-        build_network_once(conditioner, self._mask.conditioner_input_shape, self._context_size, dtype)
-        super().__init__(event_shape, dtype, parameters=parameters, name=name)
+        super().__init__(
+            event_shape, dtype, conditioner, context_size, self._mask.conditioner_input_shape, parameters, name,
+            network_role="conditioner",
+        )
 
     @property
     def conditioner(self):
-        """The Keras layer that emits the transformer's parameters."""
-        return self._conditioner
+        """The Keras layer that emits the transformer's parameters (the bijector's `network`)."""
+        return self._network
 
     @property
     def transformer(self):
         """The elementwise map applied to the transformed part."""
         return self._transformer
 
-    @property
-    def keras_layers(self):
-        return [self._conditioner]
-
-    @property
-    def context_size(self):
-        return self._context_size
-
     def _apply(self, x, transform, conditional_input=None):
         event_shape = self.event_shape_in
         x_flat, batch_shape = flatten_batch(x, event_shape)
         x_cond, x_trans = self._mask.split(x_flat)
-        context = flat_context(conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "coupling"))
-        params = self._conditioner(x_cond) if context is None else self._conditioner(x_cond, context=context)
-        params = tf.cast(params, x_flat.dtype)  # a mixed-precision network answers in 16 bits
-        y_trans, log_det = transform(x_trans, params)
+        context = self.checked_context(conditional_input, batch_shape, "coupling")
+        y_trans, log_det = transform(x_trans, self.run_network(x_cond, context))
         y = self._mask.merge(x_flat, y_trans)
+        return unflatten_batch(y, batch_shape, event_shape), unflatten_log_det(self._total_log_det(log_det, y), batch_shape)
+
+    def _total_log_det(self, log_det, y):
+        """`[batch]` log-det of the transformer's elementwise terms (None: volume preserving) for output `y`."""
         if log_det is None:
-            log_det = tf.zeros(tf.shape(y)[:1], dtype=y.dtype)
-        else:
-            if self._mask.log_det_weights is not None:
-                log_det = log_det * self._mask.log_det_weights
-            log_det = event_sum(log_det, len(event_shape))
-        return unflatten_batch(y, batch_shape, event_shape), unflatten_log_det(log_det, batch_shape)
+            return tf.zeros(tf.shape(y)[:1], dtype=y.dtype)
+        if self._mask.log_det_weights is not None:
+            log_det = log_det * self._mask.log_det_weights
+        return event_sum(log_det, len(self.event_shape_in))
 
     def _forward_and_log_det(self, x, conditional_input=None):
         return self._apply(x, self._transformer.forward, conditional_input)
@@ -208,19 +193,12 @@ class Coupling(FlowBijector):
             if conditional_input is not None:
                 tape.watch(conditional_input)
             tape.watch(variables)
-            context = flat_context(conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "coupling"))
-            params = self._conditioner(cond) if context is None else self._conditioner(cond, context=context)
-            params = tf.cast(params, out_flat.dtype)
+            params = self.run_network(cond, self.checked_context(conditional_input, batch_shape, "coupling"))
             x_flat = tf.stop_gradient(self._mask.merge(out_flat, self._transformer.forward(out_trans, params)[0]))
             tape.watch(x_flat)
             z_trans, log_det = self._transformer.inverse(self._mask.split(x_flat)[1], params)
             z = self._mask.merge(x_flat, z_trans)
-            if log_det is None:
-                log_det = tf.zeros(tf.shape(z)[:1], dtype=z.dtype)
-            else:
-                if self._mask.log_det_weights is not None:
-                    log_det = log_det * self._mask.log_det_weights
-                log_det = event_sum(log_det, len(event_shape))
+            log_det = self._total_log_det(log_det, z)
         sources = [x_flat, cond] + ([conditional_input] if conditional_input is not None else []) + list(variables)
         out_grad_flat = flatten_batch(output_grad, event_shape)[0]
         found = tape.gradient(

@@ -25,8 +25,8 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
-from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.flow_bijector import check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.network_bijector import NetworkBijector
 from tfnf.bijectors.patches import check_patch_size, patchify, unpatchify
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.nets.precision import network_dtype_policy
@@ -54,7 +54,7 @@ def jet_halves(split, pattern, parity, grid, token_size):
     return (transformed, kept) if parity % 2 else (kept, transformed)
 
 
-class JetCoupling(FlowBijector):
+class JetCoupling(NetworkBijector):
     """Jet's affine coupling over images `x: [batch, H, W, C]` (latent -> data; see the module).
 
     Args:
@@ -99,32 +99,15 @@ class JetCoupling(FlowBijector):
                 out_features, self._transformer.num_params, width=width, depth=depth, num_heads=num_heads,
                 dropout=dropout, context_size=context_size, dtype=network_dtype_policy(dtype), name=f"{name}_vit",
             )
-        self._network = network
-        self._context_size = check_network_context(network, context_size, "network")
-        build_network_once(network, input_shape, self._context_size, dtype)
-        super().__init__(event_shape, dtype, parameters=parameters, name=name)
-
-    @property
-    def network(self):
-        """The vision transformer that emits the shift and log-scale."""
-        return self._network
-
-    @property
-    def keras_layers(self):
-        return [self._network]
-
-    @property
-    def context_size(self):
-        return self._context_size
+        super().__init__(event_shape, dtype, network, context_size, input_shape, parameters, name)
 
     def _apply(self, x, transform, conditional_input=None):
         x_flat, batch_shape = flatten_batch(x, self.event_shape_in)
         tokens = patchify(x_flat, self._patch_size)
         kept = tf.gather(tokens, self._kept, axis=self._axis)
         changed = tf.gather(tokens, self._transformed, axis=self._axis)
-        context = flat_context(conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "coupling"))
-        params = self._network(kept) if context is None else self._network(kept, context=context)
-        changed, log_det = transform(changed, tf.cast(params, x_flat.dtype))
+        context = self.checked_context(conditional_input, batch_shape, "coupling")
+        changed, log_det = transform(changed, self.run_network(kept, context))
         tokens = tf.gather(tf.concat([kept, changed], axis=self._axis), self._merge_order, axis=self._axis)
         y = unpatchify(tokens, self._patch_size, self.event_shape_in)
         log_det = tf.reduce_sum(log_det, axis=[1, 2])

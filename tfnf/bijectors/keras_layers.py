@@ -13,11 +13,17 @@ def collect_keras_layers(flow):
     that way, and so may a user's own bijector. A Keras model that stores this
     list as an attribute tracks, trains and saves all of those weights.
     """
-    layers, seen = [], set()
-    for module in [flow, *flow.submodules]:
-        for value in vars(module).values():
+    return attributes_of_type([flow, *flow.submodules], keras.layers.Layer)
+
+
+def attributes_of_type(owners, kind):
+    """The distinct objects of type `kind` that are attributes of `owners` (or inside a
+    list / tuple / dict attribute), each once, in the order of `owners` and their attributes."""
+    found, seen = [], set()
+    for owner in owners:
+        for value in vars(owner).values():
             for leaf in tf.nest.flatten(value, expand_composites=False):
-                if isinstance(leaf, keras.layers.Layer) and id(leaf) not in seen:
+                if isinstance(leaf, kind) and id(leaf) not in seen:
                     seen.add(id(leaf))
-                    layers.append(leaf)
-    return layers
+                    found.append(leaf)
+    return found

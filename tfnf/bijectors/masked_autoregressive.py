@@ -36,21 +36,15 @@ from typing import Any, Callable, Sequence
 
 import tensorflow as tf
 
-from tfnf.bijectors.flow_bijector import (
-    FlowBijector,
-    check_event_shape,
-    flatten_batch,
-    unflatten_batch,
-    unflatten_log_det,
-)
-from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
+from tfnf.bijectors.flow_bijector import check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.network_bijector import NetworkBijector, autoregressive_passes
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.nets.conditioners import build_network
 
 CONDITIONED_ON = ("data", "latent")
 
 
-class MaskedAutoregressive(FlowBijector):
+class MaskedAutoregressive(NetworkBijector):
     """Masked autoregressive bijector over `x: [batch, D]` (latent -> data).
 
     Args:
@@ -99,15 +93,7 @@ class MaskedAutoregressive(FlowBijector):
                 None, event_shape, event_shape, self._transformer.num_params, context_size, dtype,
                 autoregressive=True, hidden_units=hidden_units, dropout=dropout,
             )
-        self._network = network
-        self._context_size = check_network_context(network, context_size, "network")
-        build_network_once(network, event_shape, self._context_size, dtype)
-        super().__init__(event_shape, dtype, parameters=parameters, name=name)
-
-    @property
-    def network(self):
-        """The masked Keras layer that emits the transformer's parameters."""
-        return self._network
+        super().__init__(event_shape, dtype, network, context_size, event_shape, parameters, name)
 
     @property
     def transformer(self):
@@ -119,46 +105,22 @@ class MaskedAutoregressive(FlowBijector):
         """`"data"` (MAF) or `"latent"` (IAF)."""
         return self._conditioned_on
 
-    @property
-    def keras_layers(self):
-        return [self._network]
-
-    @property
-    def context_size(self):
-        return self._context_size
-
-    def _run_network(self, u, context, training=None):
-        if context is None:
-            params = self._network(u, training=training)
-        else:
-            params = self._network(u, context=context, training=training)
-        return tf.cast(params, u.dtype)  # a mixed-precision network answers in 16 bits
-
     def _parallel(self, u, transform, context=None):
         """One pass: parameters from `u` itself (`u: [batch, D]`)."""
-        out, log_det = transform(u, self._run_network(u, context))
+        out, log_det = transform(u, self.run_network(u, context))
         return out, tf.reduce_sum(log_det, axis=-1)
 
     def _sequential(self, u, transform, context=None):
         """`D` passes: parameters from the output being built (`u: [batch, D]`)."""
 
-        def step(i, out, log_det):
-            out, log_det = transform(u, self._run_network(out, context, training=False))
-            return i + 1, out, log_det
-
-        _, out, log_det = tf.while_loop(
-            lambda i, out, log_det: i < self.event_shape_in[0],
-            step,
-            (tf.constant(0), tf.zeros_like(u), tf.zeros_like(u)),
-            maximum_iterations=self.event_shape_in[0],
+        out, log_det = autoregressive_passes(
+            u, self.event_shape_in[0], lambda out: transform(u, self.run_network(out, context, training=False))
         )
         return out, tf.reduce_sum(log_det, axis=-1)
 
     def _apply(self, u, transform, parallel, conditional_input=None):
         u_flat, batch_shape = flatten_batch(u, self.event_shape_in)
-        context = flat_context(
-            conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "autoregressive bijector")
-        )
+        context = self.checked_context(conditional_input, batch_shape, "autoregressive bijector")
         out, log_det = (self._parallel if parallel else self._sequential)(u_flat, transform, context)
         return unflatten_batch(out, batch_shape, self.event_shape_in), unflatten_log_det(log_det, batch_shape)
 

@@ -65,7 +65,7 @@ from tfnf.bijectors.conditional_kwargs import conditional_kwargs, context_size_o
 from tfnf.bijectors.continuous_flow import ContinuousFlow
 from tfnf.bijectors.coupling import Coupling
 from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape
-from tfnf.bijectors.keras_layers import collect_keras_layers
+from tfnf.bijectors.keras_layers import attributes_of_type, collect_keras_layers
 from tfnf.nets.training_phase import TrainingPhase
 from tfnf.private_apis import is_chain, nested_layers, stop_tape_recording
 
@@ -74,15 +74,8 @@ tfb = tfp.bijectors
 
 def _seed_generators(step):
     """The Keras seed generators held by the layers of `step`, each once, in a fixed order."""
-    generators, seen = [], set()
-    for layer in collect_keras_layers(step):
-        for nested in nested_layers(layer):
-            for value in vars(nested).values():
-                for leaf in tf.nest.flatten(value, expand_composites=False):
-                    if isinstance(leaf, keras.random.SeedGenerator) and id(leaf) not in seen:
-                        seen.add(id(leaf))
-                        generators.append(leaf)
-    return generators
+    layers = [nested for layer in collect_keras_layers(step) for nested in nested_layers(layer)]
+    return attributes_of_type(layers, keras.random.SeedGenerator)
 
 
 def _unreplayable_randomness(step):

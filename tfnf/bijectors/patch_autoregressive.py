@@ -30,15 +30,15 @@ from typing import Callable, Sequence
 
 import tensorflow as tf
 
-from tfnf.bijectors.context_input import build_network_once, check_network_context, flat_context
-from tfnf.bijectors.flow_bijector import FlowBijector, check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.flow_bijector import check_event_shape, flatten_batch, unflatten_batch, unflatten_log_det
+from tfnf.bijectors.network_bijector import NetworkBijector, autoregressive_passes
 from tfnf.bijectors.patches import check_patch_size, patchify, unpatchify
 from tfnf.bijectors.transformers import AffineTransformer
 from tfnf.nets.causal_transformer import CausalTransformer
 from tfnf.nets.precision import network_dtype_policy
 
 
-class PatchAutoregressive(FlowBijector):
+class PatchAutoregressive(NetworkBijector):
     """One TarFlow block over images `x: [batch, H, W, C]` (latent -> data; see the module).
 
     Args:
@@ -74,28 +74,12 @@ class PatchAutoregressive(FlowBijector):
                 token_size, self._transformer.num_params, width=width, depth=depth, num_heads=num_heads,
                 dropout=dropout, context_size=context_size, dtype=network_dtype_policy(dtype), name=f"{name}_transformer",
             )
-        self._network = network
-        self._context_size = check_network_context(network, context_size, "network")
-        build_network_once(network, (self._num_tokens, token_size), self._context_size, dtype)
-        super().__init__(event_shape, dtype, parameters=parameters, name=name)
-
-    @property
-    def network(self):
-        """The causal transformer that emits each patch's shift and log-scale."""
-        return self._network
+        super().__init__(event_shape, dtype, network, context_size, (self._num_tokens, token_size), parameters, name)
 
     @property
     def num_tokens(self):
         """The number of patches `T` (the sequential direction's trip count)."""
         return self._num_tokens
-
-    @property
-    def keras_layers(self):
-        return [self._network]
-
-    @property
-    def context_size(self):
-        return self._context_size
 
     def _tokens(self, x):
         tokens = patchify(x, self._patch_size)
@@ -103,13 +87,6 @@ class PatchAutoregressive(FlowBijector):
 
     def _image(self, tokens):
         return unpatchify(tokens[:, ::-1] if self._reverse else tokens, self._patch_size, self.event_shape_in)
-
-    def _run_network(self, tokens, context, training=None):
-        if context is None:
-            params = self._network(tokens, training=training)
-        else:
-            params = self._network(tokens, context=context, training=training)
-        return tf.cast(params, tokens.dtype)  # a mixed-precision network answers in 16 bits
 
     def _sequential(self, u, context):
         """`T` steps: `u` latent tokens `[batch, T, D]` -> data tokens, log-det terms `[batch, T, D]`.
@@ -138,24 +115,16 @@ class PatchAutoregressive(FlowBijector):
     def _sequential_full(self, u, context):
         """`T` passes of the whole network: after pass `k`, patches `0 .. k` are exact."""
 
-        def step(i, out, log_det):
-            out, log_det = self._transformer.forward(u, self._run_network(out, context, training=False))
-            return i + 1, out, log_det
-
-        _, out, log_det = tf.while_loop(
-            lambda i, out, log_det: i < self._num_tokens, step, (tf.constant(0), tf.zeros_like(u), tf.zeros_like(u)),
-            maximum_iterations=self._num_tokens,
+        return autoregressive_passes(
+            u, self._num_tokens, lambda out: self._transformer.forward(u, self.run_network(out, context, training=False))
         )
-        return out, log_det
 
     def _apply(self, x, parallel, conditional_input):
         x_flat, batch_shape = flatten_batch(x, self.event_shape_in)
         tokens = self._tokens(x_flat)
-        context = flat_context(
-            conditional_input, self._context_size, batch_shape, self.dtype, (self.name, "autoregressive bijector")
-        )
+        context = self.checked_context(conditional_input, batch_shape, "autoregressive bijector")
         if parallel:
-            out, log_det = self._transformer.inverse(tokens, self._run_network(tokens, context))
+            out, log_det = self._transformer.inverse(tokens, self.run_network(tokens, context))
         else:
             out, log_det = self._sequential(tokens, context)
         log_det = tf.reduce_sum(log_det, axis=[1, 2])

@@ -32,6 +32,16 @@ def default_patch_size(event_shape) -> int:
     return h if h == w else 1
 
 
+def transformer_patch_size(event_shape, patch_size, width: int, num_heads: int, owner: str) -> int:
+    """The patch size of an image transformer flow (`default_patch_size` for None), checked to tile
+    `event_shape`, with `width` a multiple of `num_heads`; `ValueError` naming `owner` otherwise."""
+    patch = default_patch_size(event_shape) if patch_size is None else patch_size
+    check_patch_size(event_shape, patch, owner)
+    if width % num_heads:
+        raise ValueError(f"{owner}: width={width} must be a multiple of num_heads={num_heads}")
+    return patch
+
+
 def patchify(x: tf.Tensor, patch_size: int) -> tf.Tensor:
     """`[batch, H, W, C]` -> `[batch, (H/p)(W/p), p p C]`: patches in row-major order, each a token
     of its pixels (row-major within the patch, channels last). Static `H`, `W`, `C`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow_probability as tfp
 
 from tfnf.bijectors.jet_coupling import JetCoupling
-from tfnf.bijectors.patches import check_patch_size, default_patch_size
+from tfnf.bijectors.patches import transformer_patch_size
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 
 tfb = tfp.bijectors
@@ -52,10 +52,7 @@ def jet(
         is added to every token of every transformer (`tfnf.flows.condition`, `FlowModel.fit(x, labels)`).
       context_shape: None, or `(k,)` for a float context vector `[batch, k]`, read the same way.
     """
-    patch = default_patch_size(flow.event_shape) if patch_size is None else patch_size
-    check_patch_size(flow.event_shape, patch, "jet")
-    if width % num_heads:
-        raise ValueError(f"jet: width={width} must be a multiple of num_heads={num_heads}")
+    patch = transformer_patch_size(flow.event_shape, patch_size, width, num_heads, "jet")
     couplings = []
     for index in range(num_couplings):
         split, pattern, parity = jet_schedule(index)

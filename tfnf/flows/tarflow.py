@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow_probability as tfp
 
 from tfnf.bijectors.patch_autoregressive import PatchAutoregressive
-from tfnf.bijectors.patches import check_patch_size, default_patch_size
+from tfnf.bijectors.patches import transformer_patch_size
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 
 tfb = tfp.bijectors
@@ -44,10 +44,7 @@ def tarflow(
         is added to every token of every transformer (`tfnf.flows.condition`, `FlowModel.fit(x, labels)`).
       context_shape: None, or `(k,)` for a float context vector `[batch, k]`, read the same way.
     """
-    patch = default_patch_size(flow.event_shape) if patch_size is None else patch_size
-    check_patch_size(flow.event_shape, patch, "tarflow")
-    if width % num_heads:
-        raise ValueError(f"tarflow: width={width} must be a multiple of num_heads={num_heads}")
+    patch = transformer_patch_size(flow.event_shape, patch_size, width, num_heads, "tarflow")
     blocks = [
         PatchAutoregressive(
             flow.event_shape, patch_size=patch, reverse=bool(index % 2), width=width, depth=depth, num_heads=num_heads,

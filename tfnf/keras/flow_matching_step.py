@@ -32,8 +32,7 @@ import keras
 import tensorflow as tf
 
 from tfnf.flows.condition import encode_context
-from tfnf.keras.adopted_variables import check_every_read_variable_is_held
-from tfnf.keras.guarded_update import step_logs
+from tfnf.keras.guarded_update import guarded_step, step_logs
 
 #: The width of the conditional path's end around each data point (Lipman et al. use a small
 #: value, 1e-4 here): small enough to be negligible against any data scale, non-zero so the
@@ -73,16 +72,6 @@ def flow_matching_loss(model: Any, x: tf.Tensor, condition: tf.Tensor | None = N
 def flow_matching_train_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
     """One guarded optimizer step of `model` (a compiled `FlowModel` trained by flow matching) on a
     batch `data` (`x: [batch, *event]`, or `(x, condition)`); returns `flow_matching_loss` and `skipped_steps`."""
-    x, condition = model.input_checks.step_data(data)
-    with tf.GradientTape() as tape:
-        loss = flow_matching_loss(model, x, condition)
-        scaled_loss = model.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
-    variables = model.trainable_variables
-    if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
-        check_every_read_variable_is_held(tape, model.variables)
-    loss, finite = model.guarded_update.apply(model.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
-    weight = tf.cast(finite, loss.dtype)
-    model.flow_matching_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    model.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
+    loss, finite = guarded_step(model, data, lambda x, condition: flow_matching_loss(model, x, condition))
+    model.flow_matching_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=tf.cast(finite, loss.dtype))
     return step_logs({m.name: m.result() for m in (model.flow_matching_tracker, model.skipped_tracker)})

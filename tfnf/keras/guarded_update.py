@@ -12,6 +12,7 @@ are counted so that `fit` can stop a run that keeps failing.
 import keras
 import tensorflow as tf
 
+from tfnf.keras.adopted_variables import check_every_read_variable_is_held
 from tfnf.rules.integers import check_integer
 from tfnf.rules.numbers import check_positive
 
@@ -143,6 +144,28 @@ class GuardedUpdate:
                 "are those after the last applied step, which may themselves be unusable if training "
                 "diverged (save and export then refuse them): restore a checkpoint and lower the learning rate"
             )
+
+
+def guarded_step(model, data, loss_of):
+    """One guarded optimizer step of `model` (a compiled `FlowModel`) on a batch `data`
+    (`x: [batch, *event]`, or `(x, condition)`) for the scalar loss `loss_of(x, condition)`.
+
+    Checks the batch, differentiates the loss (scaled under `mixed_float16`),
+    refuses variables the model does not hold, applies the update through
+    `model.guarded_update` and counts a skipped step in `model.skipped_tracker`.
+    Returns `(loss, finite)`: the unscaled loss and whether the step was applied.
+    """
+    x, condition = model.input_checks.step_data(data)
+    with tf.GradientTape() as tape:
+        loss = loss_of(x, condition)
+        scaled_loss = model.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
+    variables = model.trainable_variables
+    if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
+        check_every_read_variable_is_held(tape, model.variables)
+    loss, finite = model.guarded_update.apply(model.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    model.skipped_tracker.update_state((1.0 - tf.cast(finite, loss.dtype)) / replicas)  # summed over the replicas
+    return loss, finite
 
 
 def step_logs(logs):

@@ -14,9 +14,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from tfnf.keras.adopted_variables import check_every_read_variable_is_held
 from tfnf.keras.flow_matching_step import flow_matching_train_step
-from tfnf.keras.guarded_update import step_logs
+from tfnf.keras.guarded_update import guarded_step, step_logs
 
 
 def train_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
@@ -25,20 +24,15 @@ def train_step(model: Any, data: Any) -> dict[str, tf.Tensor]:
     for a model whose `objective` is `"flow_matching"`, by maximum likelihood otherwise."""
     if model.objective == "flow_matching":
         return flow_matching_train_step(model, data)
-    x, condition = model.input_checks.step_data(data)
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(model(x, training=True, condition=condition))
-        scaled_loss = model.optimizer.scale_loss(loss)  # mixed_float16: times the dynamic loss scale
-    variables = model.trainable_variables
-    if not tf.distribute.has_strategy():  # replicas read per-device copies, tracked by the strategy
-        check_every_read_variable_is_held(tape, model.variables)
-    loss, finite = model.guarded_update.apply(model.optimizer, loss, tape.gradient(scaled_loss, variables), variables)
+
+    def negative_log_likelihood(x, condition):
+        return -tf.reduce_mean(model(x, training=True, condition=condition))
+
+    loss, finite = guarded_step(model, data, negative_log_likelihood)
     weight = tf.cast(finite, loss.dtype)
     model.loss_tracker.update_state(tf.where(finite, loss, 0.0), sample_weight=weight)
     bits_per_dim = model.data_flow.nats_to_bits_per_dim(loss)
     model.bits_per_dim_tracker.update_state(tf.where(finite, bits_per_dim, 0.0), sample_weight=weight)
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    model.skipped_tracker.update_state((1.0 - weight) / replicas)  # summed over the replicas when read
     return step_logs({m.name: m.result() for m in model.metrics})
 
 

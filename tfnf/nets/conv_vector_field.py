@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from tfnf.nets.conditioner import context_as_planes
+from tfnf.nets.vector_field import TimeField
 
 
 def time_plane(x: tf.Tensor, t: tf.Tensor) -> tf.Tensor:
@@ -16,7 +17,7 @@ def time_plane(x: tf.Tensor, t: tf.Tensor) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="tfnf")
-class ConvVectorField(keras.layers.Layer):
+class ConvVectorField(TimeField):
     """A time-dependent vector field `f(t, x) = dx/dt` over images `x: [batch, H, W, C]`.
 
     `3 x 3` convolutions ("same" padding) of `[x, t]` (`[batch, H, W, C + 1]`:
@@ -33,38 +34,25 @@ class ConvVectorField(keras.layers.Layer):
       context_size: the width `k` of the context the field reads, or None.
     """
 
+    join_time = staticmethod(time_plane)
+    join_context = staticmethod(context_as_planes)
+
     def __init__(
         self, channels: int, hidden_channels: Sequence[int] = (32, 32), activation: str | Callable = "tanh",
         context_size: int | None = None, **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activation, context_size, **kwargs)
         self.channels = int(channels)
         self.hidden_channels = tuple(int(c) for c in hidden_channels)
-        self.activation = activation
-        self.context_size = None if context_size is None else int(context_size)
-        policy = self.dtype_policy
-        self.hidden_layers = [
-            keras.layers.Conv2D(width, 3, padding="same", activation=activation, dtype=policy, name=f"hidden_{i}")
-            for i, width in enumerate(self.hidden_channels)
-        ]
-        self.output_layer = keras.layers.Conv2D(
-            self.channels, 3, padding="same", kernel_initializer="zeros", bias_initializer="zeros", dtype=policy,
-            name="output",
-        )
+        self.add_layers(self.hidden_channels, self.channels)
 
-    def call(self, x, t, context=None):
-        """`x: [batch, H, W, C]`, `t: []` or `[batch]` (and `context: [batch, k]`) -> `dx/dt: [batch, H, W, C]`."""
-        h = tf.concat([x, time_plane(x, t)], axis=-1)
-        if self.context_size is not None:
-            h = context_as_planes(h, tf.cast(context, h.dtype))
-        for layer in self.hidden_layers:
-            h = layer(h)
-        return self.output_layer(h)
+    def make_layer(self, width, name, activation=None, zero=False):
+        zeros = dict(kernel_initializer="zeros", bias_initializer="zeros") if zero else {}
+        return keras.layers.Conv2D(
+            width, 3, padding="same", activation=activation, dtype=self.dtype_policy, name=name, **zeros
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            channels=self.channels, hidden_channels=self.hidden_channels, activation=self.activation,
-            context_size=self.context_size,
-        )
+        config.update(channels=self.channels, hidden_channels=self.hidden_channels)
         return config
