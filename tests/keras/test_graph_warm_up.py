@@ -88,3 +88,14 @@ def test_the_warm_up_error_is_raised_by_wait_and_data_that_are_not_an_iterator_g
     warm_up = GraphWarmUp(calls.append, [np.zeros(3)], calls.append)
     warm_up.wait()
     assert not warm_up.started and calls == []
+
+
+def test_one_step_per_execution_warms_up_and_loses_no_step(make_glow, digit_images):
+    # Keras' one-step train function reads the empty iterator with `get_next`: OutOfRangeError,
+    # which must end the warm-up as prepared, not end the caller's epoch
+    model = tfnf.FlowModel(make_glow(), num_bins=17, seed=0)
+    model.compile(steps_per_execution=1)
+    model.fit(digit_images[:640], batch_size=64, epochs=1, verbose=0)
+    warm_up = model.jit_compile_choice.graph_warm_up
+    assert warm_up.started and warm_up.prepared and warm_up.error is None
+    assert model.optimizer.iterations.numpy() == 10

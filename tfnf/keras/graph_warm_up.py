@@ -67,7 +67,8 @@ class GraphWarmUp:
 
     Args:
       train_function: a Keras train function, `(iterator) -> logs`, that
-        raises `StopIteration` when the iterator has no batch (as Keras' do).
+        raises `StopIteration` (or, with one step per execution, `OutOfRangeError`)
+        when the iterator has no batch (as Keras' do).
       data: the iterator `fit` passes to it; only its element spec is used.
       trace_step: `(element_spec) -> None`, traces the step the train function
         calls, on the calling thread.
@@ -94,8 +95,8 @@ class GraphWarmUp:
     def _run(self, train_function, empty):
         try:
             train_function(empty)
-        except StopIteration:  # the empty iterator: no step was taken, as intended
-            pass
+        except (StopIteration, tf.errors.OutOfRangeError):  # the empty iterator: no step taken, as intended
+            pass  # (one step per execution reads it with `get_next`, which raises OutOfRangeError)
         except BaseException as error:  # handed to the caller by `wait`, unless the guard stopped it
             refusal = getattr(_refused, "error", None)
             if refusal is None:

@@ -56,8 +56,13 @@ class JitCompileChoice:
     divided by `CLEAR_MARGIN`) decides at once. If XLA cannot compile the
     model, the choice is no XLA and a `RuntimeWarning` says why.
 
+    Args:
+      steps_per_execution: the model's optimizer steps per call of the train function.
+      clock: `() -> seconds`, monotonic; `time.perf_counter` unless a test injects one.
+
     Attributes:
       jit_compile: the choice (None until made).
+      longest_call: the most optimizer steps one call has applied so far.
       seconds_per_step: `{False: [...], True: [...]}`, the timed calls.
       xla_error: the first line of XLA's error, when it could not compile.
       graph_warm_up: the `GraphWarmUp` started with XLA's first call (None before).
