@@ -23,7 +23,9 @@ def test_defaults_record_the_resolved_widths_and_the_actnorm(builder):
     assert config["hidden_units"] == (256, 256) and config["actnorm"] is True
     first = flow.bijector.bijectors[0]  # the data side of the chain (its last step latent -> data)
     assert isinstance(first, ActNorm) and not first.is_initialized
-    assert getattr(tfnf.flows, builder)((2,)).tfnf_config["config"]["hidden_units"] == (64, 64)
+    small = getattr(tfnf.flows, builder)((16,))  # up to 16 dimensions: the flows they had
+    assert small.tfnf_config["config"]["hidden_units"] == (64, 64) and "actnorm" not in small.tfnf_config["config"]
+    assert not any(isinstance(b, ActNorm) for b in small.bijector.bijectors)
     plain = getattr(tfnf.flows, builder)((3,), actnorm=False, hidden_units=(8,))
     assert not any(isinstance(b, ActNorm) for b in plain.bijector.bijectors)
     assert plain.tfnf_config["config"]["actnorm"] is False
@@ -38,7 +40,7 @@ def test_fit_standardises_the_data_whatever_their_scale(builder):
     log_probs = []
     for data in (x, scale * x):
         keras.utils.set_random_seed(3)
-        model = tfnf.FlowModel(getattr(tfnf.flows, builder)((4,), hidden_units=(8, 8)))
+        model = tfnf.FlowModel(getattr(tfnf.flows, builder)((4,), hidden_units=(8, 8), actnorm=True))
         assert model.initialize(data) == 1
         z = model.encode(data).numpy().astype(np.float64)  # a new flow: the ActNorm alone acts
         np.testing.assert_allclose(z.mean(axis=0), 0.0, rtol=0, atol=1e-4)

@@ -58,12 +58,12 @@ class NetworkBijector(FlowBijector):
 
     def run_network(self, inputs: tf.Tensor, context: tf.Tensor | None, training: bool | None = None) -> tf.Tensor:
         """The network's parameters for `inputs` (and `context`), in `inputs`' dtype (a
-        mixed-precision network answers in 16 bits)."""
-        if context is None:
-            params = self._network(inputs, training=training)
-        else:
-            params = self._network(inputs, context=context, training=training)
-        return tf.cast(params, inputs.dtype)
+        mixed-precision network answers in 16 bits); `training` None leaves dropout to the
+        Keras call the bijector runs in."""
+        keywords = {} if context is None else {"context": context}
+        if training is not None:  # else Keras' own call context decides (a model's `training=`)
+            keywords["training"] = training
+        return tf.cast(self._network(inputs, **keywords), inputs.dtype)
 
 
 def autoregressive_passes(u: tf.Tensor, num_passes: int, one_pass: Callable) -> tuple[tf.Tensor, tf.Tensor]:

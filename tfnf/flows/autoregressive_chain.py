@@ -16,7 +16,7 @@ TRANSFORMERS = ("affine", "spline")
 
 def autoregressive_chain(
     flow, builder, conditioned_on, num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound,
-    actnorm=False,
+    actnorm=None,
 ):
     """`num_layers` `MaskedAutoregressive` layers over `(D,)`, the element order reversed between them.
 
@@ -51,5 +51,5 @@ def autoregressive_chain(
             hidden_units=hidden_units, dropout=dropout, scale_bound=scale_bound, context_size=flow.context_size,
             dtype=flow.dtype, name=f"autoregressive{k}",
         ))
-    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, builder)
-    return Architecture(chain, resolved={"hidden_units": hidden_units})
+    chain, recorded = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, builder)
+    return Architecture(chain, resolved={"hidden_units": hidden_units, **recorded})

@@ -56,13 +56,6 @@ def ffjord(
         or `"hutchinson"`.
       num_classes, context_shape: a conditional flow's context (see
         `tfnf.flows.condition`); vector contexts `(k,)` only.
-      dtype: float32 (default) or float64.
-      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
-      name: distribution name.
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range
-        (the message names it).
     """
     bijector = ContinuousFlow(
         flow.event_shape, hidden_units=hidden_units, activation=activation, final_time=final_time, rtol=rtol,

@@ -26,7 +26,10 @@ def iaf(
     is `D` sequential passes per layer (a `tf.while_loop`, XLA-compatible).
     `maf` is the mirror image.
 
-    Args: as `maf`, without `actnorm`; `hidden_units` is given as is (default `(64, 64)`).
+    Args:
+      event_shape, num_layers, dropout, scale_bound, transformer, num_bins, bound, num_classes,
+        context_shape, conditioner: as `maf` (`iaf` has no `actnorm`).
+      hidden_units: MADE widths, given as is (default `(64, 64)`).
     """
     return autoregressive_chain(
         flow, "iaf", "latent", num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound

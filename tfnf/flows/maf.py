@@ -8,18 +8,18 @@ from tfnf.flows.autoregressive_chain import TRANSFORMERS, autoregressive_chain
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 
 
-@flow_builder("maf", recorded_when_set=("transformer", "num_bins", "bound"), choices={"transformer": TRANSFORMERS})
+@flow_builder("maf", recorded_when_set=("transformer", "num_bins", "bound", "actnorm"), choices={"transformer": TRANSFORMERS})
 def maf(
     flow: FlowSetting, num_layers: int = 4, hidden_units: Sequence[int] | None = None, dropout: float = 0.0,
     scale_bound: float = 2.0, transformer: str = "affine", num_bins: int = 8, bound: float = 3.0,
-    actnorm: bool = True,
+    actnorm: bool | None = None,
 ) -> Architecture:
     """Masked autoregressive flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_layers` affine `MaskedAutoregressive` layers conditioned on the data
     side, with MADE networks (`hidden_units`, each at least `D - 1` wide) and
-    the element order reversed between layers, `x: [batch, D]`; by default
-    after a data-side `ActNorm`.
+    the element order reversed between layers, `x: [batch, D]`; above 16
+    dimensions by default after a data-side `ActNorm`.
 
     Defaults that follow the data (`tfnf.flows.vector_defaults`): the MADEs
     are two layers of `clip(4 D, 64, 512)` units (rounded up to a multiple of
@@ -47,18 +47,14 @@ def maf(
         read by every MADE through unmasked weights into every hidden unit and
         output. At most one of `num_classes`, `context_shape`; condition with
         `tfnf.flows.condition(flow, context)`.
-      base: the base distribution (see `tfnf.flows.bases`): None or
-        `"standard_normal"` (default), `"diagonal_gaussian"`,
-        `"gaussian_mixture"` (or `{"kind": "gaussian_mixture",
-        "num_components": m}`), `"class_conditional_gaussian"` (with
-        `num_classes`).
       transformer: `"affine"` (default) or `"spline"`: rational-quadratic
         splines (Durkan et al., 2019) with `num_bins` bins on `[-bound, bound]`,
         the identity outside (`scale_bound` then does not apply).
       num_bins, bound: the splines' bins and half-width (`transformer="spline"`).
       actnorm: a data-side `ActNorm` (per element `x = z * exp(s) + m`,
-        initialised by `FlowModel` to standardise the data, then trained);
-        False: the first layer reads the data as they are. A flow used
+        initialised by `FlowModel` to standardise the data, then trained):
+        None (default): for `D > 16` (`vector_defaults.ACTNORM_ABOVE`);
+        True: always; False: the first layer reads the data as they are. A flow used
         without `FlowModel` starts with it as the identity
         (`tfnf.bijectors.initialize_actnorms` sets it from a batch).
       conditioner: the layers' autoregressive networks: None or `"made"`
@@ -69,12 +65,6 @@ def maf(
         `f((D,), num_params, context_size=, dtype=, name=)` returning a Keras
         layer `[batch, D] -> [batch, D, num_params]` whose output `i` reads
         only inputs `< i` (and `context=` when conditional).
-      dtype: float32 (default) or float64.
-      name: distribution name.
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range
-        (the message names it).
     """
     return autoregressive_chain(
         flow, "maf", "data", num_layers, hidden_units, dropout, scale_bound, transformer, num_bins, bound, actnorm

@@ -11,18 +11,18 @@ from tfnf.flows.vector_couplings import vector_couplings
 from tfnf.flows.vector_defaults import resolve_hidden_units, with_data_actnorm
 
 
-@flow_builder("nsf", recorded_when_set=("mixing", "seed"))
+@flow_builder("nsf", recorded_when_set=("mixing", "seed", "actnorm"))
 def nsf(
     flow: FlowSetting, num_couplings: int = 4, hidden_units: Sequence[int] | None = None, num_bins: int = 8,
     bound: float = 3.0, mask: str = "half", dropout: float = 0.0, mixing: str | None = None, seed: int | None = None,
-    actnorm: bool = True,
+    actnorm: bool | None = None,
 ) -> Architecture:
     """Neural spline flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
 
     `num_couplings` rational-quadratic spline couplings (`SplineCoupling`)
     with alternating masks and MLP conditioners, `x: [batch, D]`. Each spline
     has `num_bins` bins on `[-bound, bound]` and is the identity outside, so
-    the data should be of roughly unit scale: by default a data-side
+    the data should be of roughly unit scale: above 16 dimensions, by default a data-side
     `ActNorm`, which `tfnf.FlowModel` initialises from the first training
     examples, standardises each element before the first coupling (natural
     image patches, standard deviation near 0.08, would otherwise use a
@@ -44,9 +44,6 @@ def nsf(
       dropout: dropout rate in the conditioners (training only).
       num_classes, context_shape: a conditional flow, as `nice`: every
         conditioner also reads the one-hot label / the context vector.
-      base: the base distribution, as `nice` (see `tfnf.flows.bases`).
-      dtype: float32 (default) or float64.
-      name: distribution name.
       conditioner: the coupling networks, as `realnvp`: None (MLPs of
         `hidden_units`), `"mlp"`, `"residual_mlp"`, a factory from
         `tfnf.nets.conditioners` or its config dict, or a callable.
@@ -54,14 +51,11 @@ def nsf(
         `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`).
       seed: seed of the `"lu"` mixings' initialisation.
       actnorm: a data-side `ActNorm` (per element `x = z * exp(s) + m`,
-        initialised by `FlowModel` to standardise the data, then trained);
-        False: the first coupling reads the data as they are. A flow used
+        initialised by `FlowModel` to standardise the data, then trained):
+        None (default): for `D > 16` (`vector_defaults.ACTNORM_ABOVE`);
+        True: always; False: the first coupling reads the data as they are. A flow used
         without `FlowModel` starts with it as the identity
         (`tfnf.bijectors.initialize_actnorms` sets it from a batch).
-
-    Raises:
-      TypeError, ValueError: an argument of the wrong kind or out of range
-        (the message names it).
     """
     num_params = RationalQuadraticSplineTransformer(num_bins, bound).num_params
     hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
@@ -69,5 +63,5 @@ def nsf(
         flow, SplineCoupling, flow.event_shape, num_couplings, mask, num_params, hidden_units, dropout, mixing, seed,
         num_bins=num_bins, bound=bound,
     )
-    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "nsf")
-    return Architecture(chain, resolved={"hidden_units": hidden_units})
+    chain, recorded = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "nsf")
+    return Architecture(chain, resolved={"hidden_units": hidden_units, **recorded})

@@ -84,7 +84,8 @@ def realnvp(
         flows refuse it.
       actnorm: vector flows only: a data-side `ActNorm` (per element
         `x = z * exp(s) + m`, initialised by `FlowModel` to standardise the
-        data, then trained); None (default): yes for vectors; False: the
+        data, then trained); None (default): for vectors of `D > 16`
+        (`vector_defaults.ACTNORM_ABOVE`); True: for any vector; False: the
         first coupling reads the data as they are. Image flows take their
         data through a logit instead (`actnorm=True` is refused). A flow used
         without `FlowModel` starts with it as the identity
@@ -100,7 +101,7 @@ def realnvp(
             raise ValueError("memory_saving applies to image realnvp flows (event_shape (H, W, C)) only")
         return realnvp_vector(
             flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling,
-            True if actnorm is None else actnorm,
+            actnorm,
         )
     if actnorm:
         raise ValueError("actnorm applies to vector flows only; image flows take their data through a logit")

@@ -34,7 +34,7 @@ def resolve_fourier_frequencies(fourier_frequencies, event_shape):
 
 
 def realnvp_vector(
-    flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling, actnorm=False
+    flow, num_couplings, hidden_units, mask, dropout, fourier_frequencies, mixing, seed, coupling, actnorm=None
 ):
     """`num_couplings` affine couplings over `(D,)` with MLP conditioners (`hidden_units`, None: as
     `vector_defaults.resolve_hidden_units`, or the flow's conditioner) reading Fourier features of
@@ -48,6 +48,6 @@ def realnvp_vector(
         flow, AffineCoupling, flow.event_shape, num_couplings, mask, AffineTransformer.num_params, hidden_units,
         dropout, mixing, seed, fourier_frequencies=frequencies,
     )
-    chain = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "realnvp_vector")
-    resolved = {"fourier_frequencies": frequencies, "hidden_units": hidden_units, "actnorm": actnorm}
+    chain, recorded = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "realnvp_vector")
+    resolved = {"fourier_frequencies": frequencies, "hidden_units": hidden_units, **recorded}
     return Architecture(chain, resolved=resolved)

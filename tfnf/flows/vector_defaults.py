@@ -8,7 +8,8 @@ that with room to spare.
 
 Scale: a flow whose data sit far from unit scale (natural-image patches have a standard
 deviation near 0.08) wastes its conditioners' and splines' working range. `actnorm=True` puts
-an `ActNorm` on the data side of the chain; `tfnf.FlowModel` initialises it from the first
+an `ActNorm` on the data side of the chain, and `actnorm=None` (the default) does so above
+`ACTNORM_ABOVE` dimensions (the low-dimensional densities keep the flows they had); `tfnf.FlowModel` initialises it from the first
 examples it trains on, so the layers after it see each element with zero mean and unit
 variance, and it is trained with the rest. Used without `FlowModel` (or before its first
 `fit`) it starts as the identity; `tfnf.bijectors.initialize_actnorms(flow, batch)` sets it
@@ -29,6 +30,8 @@ tfb = tfp.bijectors
 
 #: Hidden width of the vector flows' networks for small `D`, and the largest the rule gives.
 MIN_WIDTH, MAX_WIDTH = 64, 512
+#: `actnorm=None` puts the data-side ActNorm in above this many dimensions.
+ACTNORM_ABOVE = 16
 #: Units per data dimension above `MIN_WIDTH`.
 UNITS_PER_DIMENSION = 4
 
@@ -49,10 +52,12 @@ def resolve_hidden_units(hidden_units: Sequence[int] | None, event_shape: Sequen
 
 
 def with_data_actnorm(
-    parts: list, actnorm: bool, event_shape: Sequence[int], dtype: tf.DType, name: str
-) -> tfb.Chain:
-    """`tfb.Chain(parts)` (latent -> data), with `actnorm` an `ActNorm` over `event_shape` as its
-    last step, on the data side (its first step data -> latent)."""
-    if actnorm:
+    parts: list, actnorm: bool | None, event_shape: Sequence[int], dtype: tf.DType, name: str
+) -> tuple[tfb.Chain, dict]:
+    """`tfb.Chain(parts)` (latent -> data), with an `ActNorm` over `event_shape` as its last step,
+    on the data side (its first step data -> latent), if `actnorm` (None: if `D > ACTNORM_ABOVE`);
+    and what the configuration records of it (`{"actnorm": True}` where None resolved to it)."""
+    used = event_shape[0] > ACTNORM_ABOVE if actnorm is None else bool(actnorm)
+    if used:
         parts = [ActNorm(event_shape, dtype=dtype, name="data_actnorm"), *parts]
-    return tfb.Chain(parts, name=name)
+    return tfb.Chain(parts, name=name), ({"actnorm": True} if used and actnorm is None else {})

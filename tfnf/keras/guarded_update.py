@@ -65,7 +65,9 @@ class GuardedUpdate:
             # take the same decision below and clip exactly as a single device would.
             context = tf.distribute.get_replica_context()
             loss, *gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, *gradients])
-        norm = tf.norm(tf.concat([tf.reshape(tf.cast(g, loss.dtype), [-1]) for g in gradients if g is not None], axis=0))
+        # one reduction per gradient, summed: no copy of every gradient into one vector
+        squares = [tf.reduce_sum(tf.square(tf.cast(g, loss.dtype))) for g in gradients if g is not None]
+        norm = tf.sqrt(tf.add_n(squares) if squares else tf.zeros([], loss.dtype))
         loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         if loss_scaled:  # the gradients are of loss * dynamic_scale: clip by the true norm
             norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)

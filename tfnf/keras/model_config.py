@@ -8,6 +8,7 @@ from typing import Any
 import tensorflow_probability as tfp
 
 from tfnf.flows import build_flow, check_serializable
+from tfnf.flows.vector_defaults import ACTNORM_ABOVE
 
 tfd = tfp.distributions
 
@@ -21,9 +22,11 @@ def as_flow(flow: Any) -> tfd.Distribution:
         if flow["builder"] == "realnvp":
             # saved before realnvp had Fourier features: its conditioners read x alone
             config.setdefault("fourier_frequencies", ())
-        if flow["builder"] in ("maf", "nsf", "realnvp"):
-            # saved before these builders put an ActNorm on the data side
-            config.setdefault("actnorm", False)
+        if flow["builder"] in ("maf", "nsf", "realnvp") and len(config.get("event_shape", ())) == 1:
+            # saved before these builders put an ActNorm on the data side of vectors of more than
+            # ACTNORM_ABOVE dimensions (where the key is missing, None resolves as it did then)
+            if config["event_shape"][0] > ACTNORM_ABOVE:
+                config.setdefault("actnorm", False)
         return build_flow(flow["builder"], dtype=flow.get("dtype", "float32"), **config)
     if not isinstance(flow, tfd.Distribution):
         raise TypeError(f"flow must be a tfd.TransformedDistribution (e.g. tfnf.flows.glow(...)), got {type(flow).__name__}")
