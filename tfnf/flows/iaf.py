@@ -27,8 +27,8 @@ def iaf(
     `maf` is the mirror image.
 
     Args:
-      event_shape, num_layers, dropout, scale_bound, transformer, num_bins, bound, num_classes,
-        context_shape, conditioner: as `maf` (`iaf` has no `actnorm`).
+      num_layers, dropout, scale_bound, transformer, num_bins, bound: as `maf`.
+      num_classes, context_shape, conditioner: as `maf` (`iaf` has no `actnorm`).
       hidden_units: MADE widths, given as is (default `(64, 64)`).
     """
     return autoregressive_chain(
