@@ -50,12 +50,8 @@ def nsf(
       mixing: None (couplings alternate halves), `"lu"` (a learned
         `LULinear` between couplings) or `"reverse"` (`tfnf.flows.vector_mixing`).
       seed: seed of the `"lu"` mixings' initialisation.
-      actnorm: a data-side `ActNorm` (per element `x = z * exp(s) + m`,
-        initialised by `FlowModel` to standardise the data, then trained):
-        None (default): for `D > 16` (`vector_defaults.ACTNORM_ABOVE`);
-        True: always; False: the first coupling reads the data as they are. A flow used
-        without `FlowModel` starts with it as the identity
-        (`tfnf.bijectors.initialize_actnorms` sets it from a batch).
+      actnorm: the data-side `ActNorm` before the first coupling, as `maf`'s
+        (None, the default: for `D > 16`).
     """
     num_params = RationalQuadraticSplineTransformer(num_bins, bound).num_params
     hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
