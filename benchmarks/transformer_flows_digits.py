@@ -16,48 +16,19 @@ Run: `.venv/bin/python benchmarks/transformer_flows_digits.py [--budget 240] [--
 """
 
 import argparse
-import math
 import statistics
-import time
 
 import keras
-import numpy as np
 
 import harness
 import tfnf
-from digits_bits_per_dim import digits_splits, uniform_test_bits_per_dim
+from digits_bits_per_dim import fit_within_budget, uniform_test_bits_per_dim
 
 FLOWS = {
     "jet": lambda: tfnf.flows.jet((8, 8, 1)),
     "tarflow": lambda: tfnf.flows.tarflow((8, 8, 1)),
     "glow": lambda: tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=8, hidden_channels=128, seed=0),
 }
-BATCH = 64
-
-
-def train_within_budget(name, budget, seed=0):
-    """Train flow `name` for `budget` seconds under the protocol; the model and a summary."""
-    train, validation, _ = digits_splits(name)
-    keras.utils.set_random_seed(seed)
-    model = tfnf.FlowModel(FLOWS[name](), num_bins=tfnf.datasets.DIGITS_NUM_BINS, seed=seed)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    callbacks = [
-        tfnf.keras.TimeBudgetCallback(budget),
-        keras.callbacks.EarlyStopping(monitor="val_bits_per_dim", mode="min", patience=10**6, restore_best_weights=True),
-    ]
-    start = time.perf_counter()
-    history = model.fit(train, batch_size=BATCH, epochs=100000, validation_data=(validation,), callbacks=callbacks, verbose=0)
-    seconds = time.perf_counter() - start
-    val = history.history["val_bits_per_dim"]
-    return model, {
-        "flow": name,
-        "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables)),
-        "epochs": len(val),
-        "steps_per_s": len(val) * math.ceil(len(train) / BATCH) / seconds,
-        "best_epoch": int(np.argmin(val)) + 1,
-        "best_val": float(np.min(val)),
-        "seconds": seconds,
-    }
 
 
 def sampling_seconds(model, n=1000, repeats=3):
@@ -68,7 +39,8 @@ def sampling_seconds(model, n=1000, repeats=3):
 
 
 def run(name, budget):
-    model, summary = train_within_budget(name, budget)
+    keras.utils.set_random_seed(0)
+    model, summary = fit_within_budget(FLOWS[name](), name, budget)
     first, median = sampling_seconds(model)
     return {**summary, "test": uniform_test_bits_per_dim(model, name), "sample_first": first, "sample": median}
 
