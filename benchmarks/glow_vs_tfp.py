@@ -80,7 +80,6 @@ import harness
 BATCH_SIZE = 64
 EVAL_BATCH_SIZE = 90  # divides the 270 validation and test images: fixed shapes for tfb.Glow
 NUM_BINS = 17
-NUM_DIMS = 64
 SAMPLES = 1000
 
 
@@ -254,16 +253,17 @@ def epoch_batches(images, rng):
     return [images[order[i : i + BATCH_SIZE]] for i in range(0, len(images) - BATCH_SIZE + 1, BATCH_SIZE)]
 
 
-def bits_per_dim(log_prob, images, seed, repeats=1):
-    """Mean bits/dim of `images` under a compiled `log_prob`, over `repeats` dequantisation draws."""
+def bits_per_dim(log_prob, images, seed, repeats=1, batch_size=EVAL_BATCH_SIZE):
+    """Mean bits/dim of pixel `images: [N, ...]` under a compiled `log_prob` of dequantised pixels,
+    over `repeats` draws of `u ~ U[0, 1)`, in batches of `batch_size` (fixed shapes for `tfb.Glow`)."""
     rng = np.random.default_rng(seed)
     total = 0.0
     for _ in range(repeats):
-        for i in range(0, len(images), EVAL_BATCH_SIZE):
-            batch = images[i : i + EVAL_BATCH_SIZE]
+        for i in range(0, len(images), batch_size):
+            batch = images[i : i + batch_size]
             noisy = batch + rng.uniform(size=batch.shape).astype(np.float32)
             total += float(np.sum(np.asarray(log_prob(noisy), np.float64)))
-    return -total / (repeats * len(images) * NUM_DIMS * math.log(2.0))
+    return -total / (repeats * images[0].size * len(images) * math.log(2.0))
 
 
 # --- worker: compile time and peak memory in a fresh process ---------------------------------

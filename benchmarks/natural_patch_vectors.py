@@ -59,8 +59,9 @@ def patch_vectors():
 
 
 class BudgetAndBest(keras.callbacks.Callback):
-    """Stops `fit` at the first step past `seconds` (validation still runs for that epoch) and
-    restores the weights of the best validation loss when training ends."""
+    """Stops `fit` at the first call of steps past `seconds` (validation still runs for that epoch),
+    counts the optimizer steps taken (`steps`) and restores the weights of the best validation loss
+    when training ends."""
 
     def __init__(self, seconds):
         super().__init__()
@@ -68,9 +69,11 @@ class BudgetAndBest(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
+        self.first_iteration = int(self.model.optimizer.iterations.numpy())
 
     def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
+        # called once per execution (`steps_per_execution` steps): count the optimizer's steps
+        self.steps = int(self.model.optimizer.iterations.numpy()) - self.first_iteration
         if time.perf_counter() - self.start >= self.seconds:
             self.model.stop_training = True
 

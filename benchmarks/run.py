@@ -2,7 +2,7 @@
 
     make bench        # or: .venv/bin/python benchmarks/run.py [--quick] [--only glow_vs_tfp.py ...]
 
-A full run takes about two hours on 2 CPU cores: exactness (~1 minute), digits
+A full run takes about two and a half hours on 2 CPU cores: exactness (~1 minute), digits
 bits/dim (4 flows x 4 minutes of training), jet and tarflow against glow on digits (3 x 4 minutes,
 plus sampling), uniform vs variational dequantisation
 (2 x 5 minutes), glow given nothing, the class or the 4x4 digit (3 x 4 minutes), eight Gaussians
@@ -11,7 +11,8 @@ of training plus compilation and timing, ~18 minutes), the Glow step's breakdown
 `fit` against the flow's plain step (~20 minutes),
 RealNVP against tfb.RealNVP (~3 minutes), Glow scaling (~7 minutes), nsf against realnvp (3 seeds, ~25
 minutes), MAF against IAF (~1 minute), tfnf's vector flows against TFP's MAF on 63-D natural image
-patches (4 x 2 minutes), mixed precision (~5 minutes), FFJORD's cost per step (~2
+patches (4 x 2 minutes), tfnf's glow and realnvp against tfb.Glow on 32x32x3 patches (3 x 10
+minutes), mixed precision (~5 minutes), FFJORD's cost per step (~2
 minutes) and the command line's start-up (`tfnf --help`, under a
 minute). `--quick` shortens every budget.
 Results of a run are kept in benchmarks/RESULTS.md.
@@ -41,6 +42,7 @@ SCRIPTS = [
     "nsf_vs_realnvp.py",
     "maf_vs_iaf.py",
     "natural_patch_vectors.py",
+    "natural_patch_images.py",
     "ffjord_cost.py",
     "cli_help.py",
 ]

@@ -63,3 +63,29 @@ def test_a_randomised_nsf_is_not_the_identity():
 def test_bad_arguments_are_named(build, words):
     with pytest.raises(ValueError, match=words):
         build()
+
+
+@pytest.mark.parametrize("num_bins", [1, 2, 8])
+def test_spline_transformer_is_tfps_rational_quadratic_spline(num_bins):
+    """The direct evaluation (one bin search for value and log-derivative) gives the map of
+    `tfb.RationalQuadraticSpline` with the same knots, inside and outside `[-bound, bound]`."""
+    transformer = RationalQuadraticSplineTransformer(num_bins, bound=3.0)
+    rng = np.random.default_rng(num_bins)
+    x = tf.constant(rng.uniform(-4.0, 4.0, (200, 5)))
+    params = tf.constant(rng.normal(0.0, 1.0, (200, 5, transformer.num_params)))
+    y, log_det = transformer.forward(x, params)
+    spline = transformer.spline(params)
+    np.testing.assert_allclose(y, spline.forward(x), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(log_det, spline.forward_log_det_jacobian(x, event_ndims=0), rtol=1e-9, atol=1e-9)
+    x_back, inverse_log_det = transformer.inverse(y, params)
+    np.testing.assert_allclose(x_back, x, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(inverse_log_det, -log_det, rtol=1e-7, atol=1e-7)
+
+
+def test_spline_of_one_bin_is_the_identity():
+    transformer = RationalQuadraticSplineTransformer(1, bound=2.0)
+    x = tf.constant(np.linspace(-3.0, 3.0, 13).reshape(13, 1))
+    params = tf.constant(np.random.default_rng(0).normal(size=(13, 1, transformer.num_params)))
+    y, log_det = transformer.forward(x, params)
+    np.testing.assert_allclose(y, x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(log_det, np.zeros_like(x), rtol=0, atol=1e-12)

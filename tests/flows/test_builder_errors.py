@@ -17,6 +17,12 @@ from tfnf.bijectors import AffineCoupling, Squeeze
         (lambda: tfnf.flows.realnvp((2,), fourier_frequencies="often"), ValueError, "fourier_frequencies"),
         (lambda: tfnf.flows.realnvp((2,), fourier_frequencies=(1.0, -2.0)), ValueError, "fourier_frequencies"),
         (lambda: tfnf.flows.realnvp((8, 8, 1), fourier_frequencies=(1.0,)), ValueError, "vector flows only"),
+        # an argument of the other kind of flow would be ignored: refused instead
+        (lambda: tfnf.flows.realnvp((8, 8, 1), num_couplings=4), ValueError, "num_couplings applies to vector flows only"),
+        (lambda: tfnf.flows.realnvp((8, 8, 1), mask="alternate"), ValueError, "mask applies to vector flows only"),
+        (lambda: tfnf.flows.realnvp((8, 8, 1), hidden_units=(32,)), ValueError, "hidden_units applies to vector flows"),
+        (lambda: tfnf.flows.realnvp((4,), hidden_channels=32), ValueError, "hidden_channels applies to image flows only"),
+        (lambda: tfnf.flows.realnvp((4,), num_levels=2), ValueError, "num_levels applies to image flows only"),
         (lambda: tfnf.flows.nice("abc"), TypeError, "event_shape"),
         (lambda: Squeeze((5, 4, 1)), ValueError, "divisible"),
         (lambda: AffineCoupling((4, 4, 2), mask="half"), ValueError, "mask"),

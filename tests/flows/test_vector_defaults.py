@@ -70,3 +70,17 @@ def test_a_configuration_saved_before_the_actnorm_rebuilds_without_it(builder):
     rebuilt = tfnf.FlowModel.from_config(config)
     assert not any(isinstance(b, ActNorm) for b in rebuilt.flow.bijector.bijectors)
     assert len(rebuilt.trainable_variables) == len(model.trainable_variables)
+
+
+def test_nsf_spline_bound_follows_the_dimension_and_is_recorded():
+    high, low = tfnf.flows.nsf((63,)), tfnf.flows.nsf((8,))
+    assert high.tfnf_config["config"]["bound"] == 8.0 and low.tfnf_config["config"]["bound"] == 3.0
+    assert tfnf.flows.nsf((63,), bound=2.5).tfnf_config["config"]["bound"] == 2.5
+    couplings = [m for m in high.bijector.submodules if isinstance(m, tfnf.bijectors.SplineCoupling)]
+    assert couplings and all(c.transformer.bound == 8.0 for c in couplings)
+
+
+def test_an_nsf_configuration_with_the_former_bound_rebuilds_with_it():
+    model = tfnf.FlowModel(tfnf.flows.nsf((63,), bound=3.0, hidden_units=(8,)))
+    rebuilt = tfnf.FlowModel.from_config(model.get_config())
+    assert rebuilt.get_config()["flow"]["config"]["bound"] == 3.0

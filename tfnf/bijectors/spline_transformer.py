@@ -3,9 +3,11 @@
 Durkan et al. (2019), "Neural Spline Flows": each transformed element goes
 through its own monotone rational-quadratic spline on `[-bound, bound]`, with
 the identity outside that interval (linear tails, slope 1 at both ends, so
-the map is continuously differentiable everywhere). The spline itself is
-`tfp.bijectors.RationalQuadraticSpline`; this module only turns raw
-conditioner outputs into valid bin widths, bin heights and knot slopes.
+the map is continuously differentiable everywhere): the map of
+`tfp.bijectors.RationalQuadraticSpline` (`spline` returns that bijector),
+evaluated here directly so that one bin search (a comparison with the
+interior knots) gives both the value and the log-derivative, and raw
+conditioner outputs are turned into valid bin widths, heights and knot slopes.
 
 Same interface as the transformers of `tfnf.bijectors.transformers`:
 
@@ -65,24 +67,80 @@ class RationalQuadraticSplineTransformer:
         """Raw parameters per element, `3 * num_bins - 1`."""
         return 3 * self.num_bins - 1
 
-    def spline(self, params):
-        """The `tfb.RationalQuadraticSpline` for raw `params: [..., 3 * num_bins - 1]` (batch shape `[...]`)."""
+    def knots(self, params):
+        """`(widths, heights, slopes)` from raw `params: [..., 3 * num_bins - 1]`: bin widths and
+        heights `[..., num_bins]` (each at least `min_bin_size`, summing to `2 * bound`) and the
+        derivatives at the `num_bins + 1` knots `[..., num_bins + 1]` (1 at both ends)."""
         k = self.num_bins
         scale = 2.0 * self.bound - k * self.min_bin_size
         widths = tf.math.softmax(params[..., :k], axis=-1) * scale + self.min_bin_size
         heights = tf.math.softmax(params[..., k : 2 * k], axis=-1) * scale + self.min_bin_size
         slopes = tf.math.softplus(params[..., 2 * k :] + self._slope_offset) + self.min_slope
-        return tfb.RationalQuadraticSpline(widths, heights, slopes, range_min=-self.bound)
+        ones = tf.ones_like(params[..., :1])
+        return widths, heights, tf.concat([ones, slopes, ones], axis=-1)
+
+    def spline(self, params):
+        """The same map as a `tfb.RationalQuadraticSpline` for raw `params: [..., 3 * num_bins - 1]`
+        (batch shape `[...]`), for use where a TFP bijector is wanted."""
+        widths, heights, slopes = self.knots(params)
+        return tfb.RationalQuadraticSpline(widths, heights, slopes[..., 1:-1], range_min=-self.bound)
+
+    def _bin(self, value, sizes):
+        """`one_hot: [..., K]` of the bin holding `value: [...]` among bins of `sizes: [..., K]`
+        laid from `-bound` (a comparison with the K - 1 interior knots: no search, no gather)."""
+        edges = -self.bound + tf.math.cumsum(sizes, axis=-1)  # right edges of the bins
+        index = tf.reduce_sum(tf.cast(value[..., None] >= edges[..., :-1], tf.int32), axis=-1)
+        return tf.one_hot(index, self.num_bins, dtype=value.dtype)
+
+    def _left_edge(self, one_hot, sizes):
+        """The left edge `[...]` of the bin `one_hot: [..., K]` among bins of `sizes: [..., K]`."""
+        return tf.reduce_sum(one_hot * (-self.bound + tf.math.cumsum(sizes, axis=-1, exclusive=True)), axis=-1)
+
+    def _pieces(self, one_hot, widths, heights, slopes):
+        """The bin's width, height, slope `s = height / width`, and knot derivatives at both ends."""
+        width = tf.reduce_sum(one_hot * widths, axis=-1)
+        height = tf.reduce_sum(one_hot * heights, axis=-1)
+        left = tf.reduce_sum(one_hot * slopes[..., :-1], axis=-1)
+        right = tf.reduce_sum(one_hot * slopes[..., 1:], axis=-1)
+        return width, height, height / width, left, right
 
     def forward(self, x, params):
-        """`(y, log|dy/dx|)`, both shaped as `x`, for `params: [*x.shape, 3 * num_bins - 1]`."""
-        spline = self.spline(params)
-        return spline.forward(x), spline.forward_log_det_jacobian(x, event_ndims=0)
+        """`(y, log|dy/dx|)`, both shaped as `x`, for `params: [*x.shape, 3 * num_bins - 1]`.
+
+        One bin search serves the value and the log-derivative (Durkan et al., eq. 4 and 5)."""
+        widths, heights, slopes = self.knots(params)
+        inside = tf.abs(x) < self.bound
+        x_in = tf.clip_by_value(x, -self.bound, self.bound)  # finite in both branches of the select
+        one_hot = self._bin(x_in, widths)
+        x_left, y_left = self._left_edge(one_hot, widths), self._left_edge(one_hot, heights)
+        width, height, s, d0, d1 = self._pieces(one_hot, widths, heights, slopes)
+        xi = (x_in - x_left) / width
+        between = xi * (1.0 - xi)
+        denominator = s + (d0 + d1 - 2.0 * s) * between
+        y = y_left + height * (s * tf.square(xi) + d0 * between) / denominator
+        derivative = tf.square(s) * (d1 * tf.square(xi) + 2.0 * s * between + d0 * tf.square(1.0 - xi))
+        log_det = tf.math.log(derivative) - 2.0 * tf.math.log(denominator)
+        return tf.where(inside, y, x), tf.where(inside, log_det, tf.zeros_like(x))
 
     def inverse(self, y, params):
-        """`(x, -log|dy/dx|)`, both shaped as `y`, for `params: [*y.shape, 3 * num_bins - 1]`."""
-        spline = self.spline(params)
-        x = spline.inverse(y)
-        # -log|dy/dx| at the solution: the same expression as `forward`, so the
-        # two directions' log-dets agree to rounding.
-        return x, -spline.forward_log_det_jacobian(x, event_ndims=0)
+        """`(x, -log|dy/dx|)`, both shaped as `y`, for `params: [*y.shape, 3 * num_bins - 1]`:
+        the root of the bin's quadratic in the stable form, one bin search."""
+        widths, heights, slopes = self.knots(params)
+        inside = tf.abs(y) < self.bound
+        y_in = tf.clip_by_value(y, -self.bound, self.bound)
+        one_hot = self._bin(y_in, heights)
+        x_left, y_left = self._left_edge(one_hot, widths), self._left_edge(one_hot, heights)
+        width, height, s, d0, d1 = self._pieces(one_hot, widths, heights, slopes)
+        offset = y_in - y_left
+        curvature = d0 + d1 - 2.0 * s
+        a = height * (s - d0) + offset * curvature
+        b = height * d0 - offset * curvature
+        c = -s * offset
+        discriminant = tf.maximum(tf.square(b) - 4.0 * a * c, 0.0)
+        xi = 2.0 * c / (-b - tf.sqrt(discriminant))
+        x = x_left + xi * width
+        between = xi * (1.0 - xi)
+        denominator = s + curvature * between
+        derivative = tf.square(s) * (d1 * tf.square(xi) + 2.0 * s * between + d0 * tf.square(1.0 - xi))
+        log_det = 2.0 * tf.math.log(denominator) - tf.math.log(derivative)
+        return tf.where(inside, x, y), tf.where(inside, log_det, tf.zeros_like(y))

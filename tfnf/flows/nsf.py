@@ -8,13 +8,13 @@ from tfnf.bijectors import SplineCoupling
 from tfnf.bijectors.spline_transformer import RationalQuadraticSplineTransformer
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
 from tfnf.flows.vector_couplings import vector_couplings
-from tfnf.flows.vector_defaults import resolve_hidden_units, with_data_actnorm
+from tfnf.flows.vector_defaults import resolve_hidden_units, resolve_spline_bound, with_data_actnorm
 
 
 @flow_builder("nsf", recorded_when_set=("mixing", "seed", "actnorm"))
 def nsf(
     flow: FlowSetting, num_couplings: int = 4, hidden_units: Sequence[int] | None = None, num_bins: int = 8,
-    bound: float = 3.0, mask: str = "half", dropout: float = 0.0, mixing: str | None = None, seed: int | None = None,
+    bound: float | None = None, mask: str = "half", dropout: float = 0.0, mixing: str | None = None, seed: int | None = None,
     actnorm: bool | None = None,
 ) -> Architecture:
     """Neural spline flow for vectors; returns a `tfd.TransformedDistribution` over N(0, I).
@@ -31,7 +31,8 @@ def nsf(
 
     Defaults that follow the data (`tfnf.flows.vector_defaults`): the
     conditioners are two layers of `clip(4 D, 64, 512)` units (rounded up to
-    a multiple of 32: 64 up to `D = 16`, 256 for `D = 63`).
+    a multiple of 32: 64 up to `D = 16`, 256 for `D = 63`), and splines on
+    `[-3, 3]` up to `D = 16`, `[-8, 8]` above.
 
     Args:
       event_shape: `(D,)`, `D >= 2`.
@@ -39,7 +40,9 @@ def nsf(
       hidden_units: MLP widths of the conditioners (None: two layers of
         `clip(4 D, 64, 512)` units; the configuration records the widths).
       num_bins: spline bins per element.
-      bound: half-width of the splines' interval.
+      bound: half-width of the splines' interval (None: 3 up to `D = 16`, 8 above, where
+        the data-side `ActNorm` standardises the data and heavy tails reach past 3; the
+        configuration records the value).
       mask: `"half"` or `"alternate"`.
       dropout: dropout rate in the conditioners (training only).
       num_classes, context_shape: a conditional flow, as `nice`: every
@@ -53,6 +56,7 @@ def nsf(
       actnorm: the data-side `ActNorm` before the first coupling, as `maf`'s
         (None, the default: for `D > 16`).
     """
+    bound = resolve_spline_bound(bound, flow.event_shape)
     num_params = RationalQuadraticSplineTransformer(num_bins, bound).num_params
     hidden_units = resolve_hidden_units(hidden_units, flow.event_shape)
     parts = vector_couplings(
@@ -60,4 +64,4 @@ def nsf(
         num_bins=num_bins, bound=bound,
     )
     chain, recorded = with_data_actnorm(parts, actnorm, flow.event_shape, flow.dtype, "nsf")
-    return Architecture(chain, resolved={"hidden_units": hidden_units, **recorded})
+    return Architecture(chain, resolved={"hidden_units": hidden_units, "bound": bound, **recorded})

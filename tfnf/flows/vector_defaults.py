@@ -6,6 +6,9 @@ Widths: `hidden_units=None` resolves to two hidden layers of `default_width(D)` 
 multiple of 32, at most 512. A MADE needs at least `D - 1` units per layer; the rule gives
 that with room to spare.
 
+Spline range: `nsf(bound=None)` gives its splines `[-3, 3]` up to `ACTNORM_ABOVE` dimensions
+and `[-8, 8]` above, where the data-side `ActNorm` standardises heavy-tailed elements.
+
 Scale: a flow whose data sit far from unit scale (natural-image patches have a standard
 deviation near 0.08) wastes its conditioners' and splines' working range. `actnorm=True` puts
 an `ActNorm` on the data side of the chain, and `actnorm=None` (the default) does so above
@@ -34,6 +37,9 @@ MIN_WIDTH, MAX_WIDTH = 64, 512
 ACTNORM_ABOVE = 16
 #: Units per data dimension above `MIN_WIDTH`.
 UNITS_PER_DIMENSION = 4
+#: Half-width of `nsf`'s splines, `bound=None`: up to `ACTNORM_ABOVE` dimensions, and above (data
+#: standardised by the data-side ActNorm, whose heavy tails reach far past 3 standard deviations).
+SPLINE_BOUND, STANDARDISED_SPLINE_BOUND = 3.0, 8.0
 
 
 def default_width(event_size: int) -> int:
@@ -49,6 +55,16 @@ def resolve_hidden_units(hidden_units: Sequence[int] | None, event_shape: Sequen
         width = default_width(event_shape[0])
         return (width, width)
     return tuple(hidden_units)
+
+
+def resolve_spline_bound(bound: float | None, event_shape: Sequence[int]) -> float:
+    """`bound` as given, or for None `SPLINE_BOUND` (3) up to `D = ACTNORM_ABOVE` and
+    `STANDARDISED_SPLINE_BOUND` (8) above: a spline is the identity outside `[-bound, bound]`, and
+    natural data standardised element by element (natural-image patches) keep much of their mass
+    beyond 3 standard deviations, which a bound of 3 would leave untransformed."""
+    if bound is not None:
+        return float(bound)
+    return STANDARDISED_SPLINE_BOUND if event_shape[0] > ACTNORM_ABOVE else SPLINE_BOUND
 
 
 def with_data_actnorm(
