@@ -8,6 +8,15 @@ import pytest
 from tfnf.cli.interrupt_watch import InterruptWatch
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own SIGINT handler during each test, whatever the runner inherited (a shell
+    starting pytest in the background makes it ignore SIGINT); the inherited one afterwards."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
 def swallowed_sigint():
     """Send SIGINT to this process where Python would only print it (as in a `__del__`)."""
     try:
