@@ -85,24 +85,32 @@ class RationalQuadraticSplineTransformer:
         widths, heights, slopes = self.knots(params)
         return tfb.RationalQuadraticSpline(widths, heights, slopes[..., 1:-1], range_min=-self.bound)
 
-    def _bin(self, value, sizes):
-        """`one_hot: [..., K]` of the bin holding `value: [...]` among bins of `sizes: [..., K]`
-        laid from `-bound` (a comparison with the K - 1 interior knots: no search, no gather)."""
-        edges = -self.bound + tf.math.cumsum(sizes, axis=-1)  # right edges of the bins
-        index = tf.reduce_sum(tf.cast(value[..., None] >= edges[..., :-1], tf.int32), axis=-1)
-        return tf.one_hot(index, self.num_bins, dtype=value.dtype)
+    def _bin(self, value, widths, heights, slopes, by_height):
+        """The bin holding `value: [...]` (an `x` against the bins' widths, or a `y` against their
+        heights when `by_height`): its left edges `(x_k, y_k)`, width, height, slope
+        `s = height / width` and knot derivatives at both ends, each `[...]`. One exclusive
+        cumulative sum per side gives the left edges; the bin is found by comparing with the K - 1
+        interior knots (no search, no gather) and selected with a one-hot."""
+        x_edges = -self.bound + tf.math.cumsum(widths, axis=-1, exclusive=True)  # left edges [..., K]
+        y_edges = -self.bound + tf.math.cumsum(heights, axis=-1, exclusive=True)
+        knots = y_edges if by_height else x_edges
+        index = tf.reduce_sum(tf.cast(value[..., None] >= knots[..., 1:], tf.int32), axis=-1)
+        one_hot = tf.one_hot(index, self.num_bins, dtype=value.dtype)
 
-    def _left_edge(self, one_hot, sizes):
-        """The left edge `[...]` of the bin `one_hot: [..., K]` among bins of `sizes: [..., K]`."""
-        return tf.reduce_sum(one_hot * (-self.bound + tf.math.cumsum(sizes, axis=-1, exclusive=True)), axis=-1)
+        def pick(values):
+            return tf.reduce_sum(one_hot * values, axis=-1)
 
-    def _pieces(self, one_hot, widths, heights, slopes):
-        """The bin's width, height, slope `s = height / width`, and knot derivatives at both ends."""
-        width = tf.reduce_sum(one_hot * widths, axis=-1)
-        height = tf.reduce_sum(one_hot * heights, axis=-1)
-        left = tf.reduce_sum(one_hot * slopes[..., :-1], axis=-1)
-        right = tf.reduce_sum(one_hot * slopes[..., 1:], axis=-1)
-        return width, height, height / width, left, right
+        width, height = pick(widths), pick(heights)
+        return pick(x_edges), pick(y_edges), width, height, height / width, pick(slopes[..., :-1]), pick(slopes[..., 1:])
+
+    @staticmethod
+    def _log_derivative(xi, s, d0, d1):
+        """`log dy/dx` at the position `xi` in `[0, 1]` inside a bin of slope `s` and knot
+        derivatives `d0`, `d1` (Durkan et al., eq. 5), and the rational function's denominator."""
+        between = xi * (1.0 - xi)
+        denominator = s + (d0 + d1 - 2.0 * s) * between
+        derivative = tf.square(s) * (d1 * tf.square(xi) + 2.0 * s * between + d0 * tf.square(1.0 - xi))
+        return tf.math.log(derivative) - 2.0 * tf.math.log(denominator), denominator
 
     def forward(self, x, params):
         """`(y, log|dy/dx|)`, both shaped as `x`, for `params: [*x.shape, 3 * num_bins - 1]`.
@@ -111,15 +119,10 @@ class RationalQuadraticSplineTransformer:
         widths, heights, slopes = self.knots(params)
         inside = tf.abs(x) < self.bound
         x_in = tf.clip_by_value(x, -self.bound, self.bound)  # finite in both branches of the select
-        one_hot = self._bin(x_in, widths)
-        x_left, y_left = self._left_edge(one_hot, widths), self._left_edge(one_hot, heights)
-        width, height, s, d0, d1 = self._pieces(one_hot, widths, heights, slopes)
+        x_left, y_left, width, height, s, d0, d1 = self._bin(x_in, widths, heights, slopes, by_height=False)
         xi = (x_in - x_left) / width
-        between = xi * (1.0 - xi)
-        denominator = s + (d0 + d1 - 2.0 * s) * between
-        y = y_left + height * (s * tf.square(xi) + d0 * between) / denominator
-        derivative = tf.square(s) * (d1 * tf.square(xi) + 2.0 * s * between + d0 * tf.square(1.0 - xi))
-        log_det = tf.math.log(derivative) - 2.0 * tf.math.log(denominator)
+        log_det, denominator = self._log_derivative(xi, s, d0, d1)
+        y = y_left + height * (s * tf.square(xi) + d0 * xi * (1.0 - xi)) / denominator
         return tf.where(inside, y, x), tf.where(inside, log_det, tf.zeros_like(x))
 
     def inverse(self, y, params):
@@ -128,9 +131,7 @@ class RationalQuadraticSplineTransformer:
         widths, heights, slopes = self.knots(params)
         inside = tf.abs(y) < self.bound
         y_in = tf.clip_by_value(y, -self.bound, self.bound)
-        one_hot = self._bin(y_in, heights)
-        x_left, y_left = self._left_edge(one_hot, widths), self._left_edge(one_hot, heights)
-        width, height, s, d0, d1 = self._pieces(one_hot, widths, heights, slopes)
+        x_left, y_left, width, height, s, d0, d1 = self._bin(y_in, widths, heights, slopes, by_height=True)
         offset = y_in - y_left
         curvature = d0 + d1 - 2.0 * s
         a = height * (s - d0) + offset * curvature
@@ -138,9 +139,5 @@ class RationalQuadraticSplineTransformer:
         c = -s * offset
         discriminant = tf.maximum(tf.square(b) - 4.0 * a * c, 0.0)
         xi = 2.0 * c / (-b - tf.sqrt(discriminant))
-        x = x_left + xi * width
-        between = xi * (1.0 - xi)
-        denominator = s + curvature * between
-        derivative = tf.square(s) * (d1 * tf.square(xi) + 2.0 * s * between + d0 * tf.square(1.0 - xi))
-        log_det = 2.0 * tf.math.log(denominator) - tf.math.log(derivative)
-        return tf.where(inside, x, y), tf.where(inside, log_det, tf.zeros_like(y))
+        log_det, _ = self._log_derivative(xi, s, d0, d1)
+        return tf.where(inside, x_left + xi * width, y), tf.where(inside, -log_det, tf.zeros_like(y))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 from tfnf.flows.flow_builder import Architecture, FlowSetting, flow_builder
@@ -97,7 +98,7 @@ def realnvp(
         of flow (`hidden_channels` of a vector flow, say).
     """
     if len(flow.event_shape) == 1:
-        _refuse_other_kind("image", {"num_levels": (num_levels, None), "hidden_channels": (hidden_channels, 64)})
+        _refuse_other_kind("image", num_levels=num_levels, hidden_channels=hidden_channels)
         if memory_saving:
             raise ValueError("memory_saving applies to image realnvp flows (event_shape (H, W, C)) only")
         return realnvp_vector(
@@ -108,7 +109,7 @@ def realnvp(
         raise ValueError("actnorm applies to vector flows only; image flows take their data through a logit")
     # an image flow's configuration records hidden_units as (64, 64) (see below): read back, it is no request
     recorded_units = None if hidden_units is None or tuple(hidden_units) == (64, 64) else hidden_units
-    _refuse_other_kind("vector", {"num_couplings": (num_couplings, 8), "mask": (mask, "half"), "hidden_units": (recorded_units, None)})
+    _refuse_other_kind("vector", num_couplings=num_couplings, mask=mask, hidden_units=recorded_units)
     has_fourier_features = bool(resolve_fourier_frequencies(fourier_frequencies, flow.event_shape))
     made = realnvp_image(flow, num_levels, hidden_channels, dropout, has_fourier_features, mixing, coupling, memory_saving)
     # image flows read no hidden_units: recorded as the vector default of small D, as before it followed D
@@ -117,12 +118,17 @@ def realnvp(
     return made
 
 
-def _refuse_other_kind(kind, values):
-    """`ValueError` for an argument of the other kind of flow given a value other than its default:
-    `values` is `{name: (given, default)}` and `kind` the flows the arguments belong to."""
-    for name, (given, default) in values.items():
-        if given != default:
+_KIND_ARGUMENTS = {"vector": "num_couplings, hidden_units and mask", "image": "num_levels and hidden_channels"}
+
+
+def _refuse_other_kind(kind, **given):
+    """`ValueError` for an argument of `kind` (`"vector"` or `"image"`) flows, given to the other
+    kind, with a value other than its default (the builder's signature holds the defaults)."""
+    defaults = {name: parameter.default for name, parameter in inspect.signature(realnvp).parameters.items()}
+    other = "image" if kind == "vector" else "vector"
+    for name, value in given.items():
+        if value != defaults[name]:
             raise ValueError(
                 f"realnvp: {name} applies to {kind} flows only ({'(D,)' if kind == 'vector' else '(H, W, C)'}), "
-                f"got {name}={given!r}; {'image flows take num_levels and hidden_channels' if kind == 'vector' else 'vector flows take num_couplings, hidden_units and mask'}"
+                f"got {name}={value!r}; {other} flows take {_KIND_ARGUMENTS[other]}"
             )
