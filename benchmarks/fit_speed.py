@@ -14,7 +14,8 @@ Rows:
   `compile()`'s defaults (`jit_compile="auto"`, 16 steps per execution); each as many short fits
   (50 steps per `fit` call) and as one long fit (10 epochs of 50 steps). Every model first runs a
   one-step `fit`, then warm-up fits of 50 steps (in which `"auto"` decides), and then the
-  patterns are timed in alternating rounds (medians), so load on the machine hits all alike.
+  patterns are timed in alternating rounds (medians, after one untimed round), so load on the machine
+  hits all alike.
   Arrays: the training images repeated to 3200 (50 batches per epoch).
 * useful GFLOP/s: the FLOPs of one training step (counted by TensorFlow's graph profiler on the
   plain step's graph without XLA: the registered FLOP counts of its convolutions, their two
@@ -31,7 +32,7 @@ a new iterator, callbacks, the end-of-epoch logs); the same with one step per ca
 and the batch callbacks per step); `fit` on the `tf.data` pipeline with its value checks; `fit`
 with a callback reading the logs after every call.
 
-Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images]` (about 20 minutes; --quick
+Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images | --no-digits]` (about 20 minutes; --quick
 about 10, 4 epochs in the long fit).
 """
 
@@ -175,8 +176,15 @@ def progress(message):
 
 
 def alternate(contenders, rounds):
-    """`{name: median steps/s}` over `rounds`; `contenders` maps name -> `() -> (seconds, steps)`."""
+    """`{name: median steps/s}` over `rounds`; `contenders` maps name -> `() -> (seconds, steps)`.
+
+    One untimed round runs first: the first calls after every model was built ran up to twice
+    as slow as later ones, in every contender alike (seen on a quiet machine), and would
+    otherwise be one of the few timed rounds."""
     rates = {name: [] for name in contenders}
+    for name, contender in contenders.items():
+        seconds, steps = contender()
+        progress(f"untimed round: {name}: {steps / seconds:.1f} steps/s")
     for r in range(rounds):
         names = list(contenders) if r % 2 == 0 else list(contenders)[::-1]
         for name in names:
@@ -245,6 +253,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and fits")
     parser.add_argument("--no-images", action="store_true", help="digits only (skip the 32x32x3 glow)")
+    parser.add_argument("--no-digits", action="store_true", help="the 32x32x3 glow only")
     parser.add_argument("--kinds", default="arrays,dataset", help="fit inputs to time")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of fit's parts")
     args = parser.parse_args()
@@ -257,8 +266,10 @@ def main():
     print(f"CPU: {harness.cpu_description()}; TensorFlow {tf.__version__}")
     peak = max(harness.matmul_gflops(jit_compile=True), harness.matmul_gflops(jit_compile=False))
     print(f"float32 matmul peak (2048x2048, best of XLA and TensorFlow's kernel): {peak:.0f} GFLOP/s\n")
-    setups = [("digits glow 8x8x1, 2 levels", (8, 8, 1), 2, 17, tfnf.datasets.digits("train", as_numpy=True), kinds,
-               not args.no_profile)]
+    setups = [] if args.no_digits else [
+        ("digits glow 8x8x1, 2 levels", (8, 8, 1), 2, 17, tfnf.datasets.digits("train", as_numpy=True), kinds,
+         not args.no_profile)
+    ]
     if not args.no_images:
         patches = tfnf.datasets.natural_patches("train", form="images", as_numpy=True)
         setups.append(("patches glow 32x32x3, 3 levels", (32, 32, 3), 3, 256, patches, ["arrays"], False))
