@@ -65,6 +65,31 @@ def test_links_folders_and_overwrite_false_are_refused(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["folder.json", "link.json", "real.json"]
 
 
+def test_an_entry_that_appears_during_the_write_is_never_replaced(tmp_path):
+    # the checks run before `write`; what appears at the target meanwhile must survive the rename
+    mine = tmp_path / "mine.json"
+
+    def someone_else_writes_it(path):
+        mine.write_text("theirs")
+        _write_text("new")(path)
+
+    with pytest.raises(FileExistsError, match="appeared"):
+        write_file(mine, someone_else_writes_it, overwrite=False)
+    assert mine.read_text() == "theirs"
+    (tmp_path / "kept.json").write_text("keep")
+
+    def someone_links_it(path):
+        os.symlink("kept.json", tmp_path / "linked.json")
+        _write_text("new")(path)
+
+    with pytest.raises(FileExistsError, match="symbolic link"):
+        write_file(tmp_path / "linked.json", someone_links_it)
+    assert os.readlink(tmp_path / "linked.json") == "kept.json" and (tmp_path / "kept.json").read_text() == "keep"
+    assert sorted(os.listdir(tmp_path)) == ["kept.json", "linked.json", "mine.json"]  # no staging file left
+    write_file(tmp_path / "fresh.json", _write_text("new"), overwrite=False)  # nothing there: written
+    assert (tmp_path / "fresh.json").read_text() == "new"
+
+
 def test_a_temporary_file_of_a_killed_write_is_removed_by_the_next_write(tmp_path):
     target = tmp_path / "model.keras"
     target.write_bytes(b"old")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 
 from tfnf.files.previous_exports import carry_added_files, is_previous_export
-from tfnf.files.write_claims import WriteClaim, is_local, remove
+from tfnf.files.write_claims import WriteClaim, is_local, remove, rename_file_into_place
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -64,7 +64,8 @@ def write_file(filepath: str | os.PathLike[str], write: Callable[[str], object],
 
     Raises:
       FileExistsError: `filepath` is a symbolic link, or exists and
-        `overwrite` is False.
+        `overwrite` is False (checked again at the rename:
+        `write_claims.rename_file_into_place`).
       IsADirectoryError: `filepath` is a folder.
       FileNotFoundError: `write` returned without writing the file.
     """
@@ -82,9 +83,7 @@ def write_file(filepath: str | os.PathLike[str], write: Callable[[str], object],
             raise FileNotFoundError(f"writing {path!r} produced no file (expected it at {claim.staging!r})")
         if is_local(path):
             _flush_to_disk(claim.staging)
-            os.replace(claim.staging, path)
-        else:
-            tf.io.gfile.rename(claim.staging, path, overwrite=True)
+        rename_file_into_place(claim.staging, path, overwrite)
     return path
 
 

@@ -72,6 +72,45 @@ def remove(path: str) -> None:
         pass
 
 
+# errors of `os.link` on a filesystem without hard links (or across devices)
+_NO_HARD_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def rename_file_into_place(staging: str, target: str, overwrite: bool) -> None:
+    """Rename the file `staging` (this package's) onto `target`.
+
+    Without `overwrite` nothing at `target` is ever replaced, not even an entry that
+    appeared there after the caller checked: on a local disk `staging` is hard-linked to
+    `target` first, which fails if anything (a file, a link, a folder) is there. With
+    `overwrite` a file at `target` is replaced, never a symbolic link (checked at the
+    rename itself, as well as by the caller before the write). Raises `FileExistsError`
+    and leaves `target` as it is."""
+    if not is_local(target):
+        tf.io.gfile.rename(staging, target, overwrite=overwrite)
+        return
+    if not overwrite:
+        try:
+            os.link(staging, target)
+        except FileExistsError:
+            raise FileExistsError(
+                f"refusing to write {target!r}: an entry appeared there while the file was written; it is left as it was"
+            ) from None
+        except OSError as error:
+            if error.errno not in _NO_HARD_LINKS:
+                raise
+        else:
+            os.remove(staging)
+            return
+        if os.path.lexists(target):  # no hard links here: the narrowest check left
+            raise FileExistsError(f"refusing to write {target!r}: an entry appeared there while the file was written")
+    elif os.path.islink(target):
+        raise FileExistsError(
+            f"refusing to write {target!r}: it became a symbolic link while the file was written, and tfnf never "
+            "replaces a link"
+        )
+    os.replace(staging, target)
+
+
 class WriteClaim:
     """The sibling names of one write to `target`, locked while the write runs (see the module docstring).
 

@@ -121,8 +121,8 @@ class HashedDropout(keras.layers.Layer):
         key_0, key_1 = tf.unstack(mix32(tf.bitwise.bitwise_xor(mix32(salted), seed)))
         threshold = tf.constant(min(int(round(self.rate * 2**32)), 2**32 - 1), tf.uint32)
         if not masks_by_hash():  # one kernel (see the module docstring)
-            seed = tf.bitcast(tf.stack([key_0, key_1]), tf.int32)
-            return tf.random.stateless_uniform(shape, seed, minval=None, maxval=None, dtype=tf.uint32) >= threshold
+            keys = tf.bitcast(tf.stack([key_0, key_1]), tf.int32)
+            return tf.random.stateless_uniform(shape, keys, minval=None, maxval=None, dtype=tf.uint32) >= threshold
         index = tf.bitcast(tf.range(tf.reduce_prod(shape), dtype=tf.int32), tf.uint32)
         bits = mix32(tf.bitwise.bitwise_xor(mix32(tf.bitwise.bitwise_xor(index, key_0)), key_1))
         return tf.reshape(bits >= threshold, shape)
