@@ -2,8 +2,9 @@
 
 The model: `tfnf.flows.glow((8, 8, 1), num_levels=2, num_steps=8, hidden_channels=128)` (dropout
 0.3, the builder's default) in `tfnf.FlowModel(flow, num_bins=17)`, Adam(1e-3), batch 64, on the
-digits training split; and a 32x32x3 glow (3 levels x 8 steps, hidden 128, batch 64) on
-`tfnf.datasets.natural_patches(form="images")` (256 levels).
+digits training split; and a 32x32x3 glow with the builder's defaults (3 levels x 8 steps,
+hidden 256, dropout 0.3), batch 64, on `tfnf.datasets.natural_patches(form="images")` (256 levels),
+whose steps take about a second: 10 steps per short fit and 3 such epochs in the long fit.
 
 Rows:
 * plain step: the same flow and dequantised objective under one `tf.function` per step, dropout on,
@@ -32,8 +33,9 @@ a new iterator, callbacks, the end-of-epoch logs); the same with one step per ca
 and the batch callbacks per step); `fit` on the `tf.data` pipeline with its value checks; `fit`
 with a callback reading the logs after every call.
 
-Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images | --no-digits]` (about 20 minutes; --quick
-about 10, 4 epochs in the long fit).
+Run: `.venv/bin/python benchmarks/fit_speed.py [--quick] [--no-images | --no-digits]` (digits about 20
+minutes, --quick about 10 with 4 epochs in the long fit; the 32x32x3 part took 13 minutes on 2 Intel
+cores, --quick has 2 timed rounds and a long fit of 2 epochs).
 """
 
 import argparse
@@ -55,13 +57,17 @@ def mode_name(mode):
     return "defaults (auto)" if mode == "auto" else f"jit_compile={mode}"
 
 
-def build_model(event_shape, num_levels, num_bins, first, mode, seed=0):
+DIGITS_GLOW = {"num_levels": 2, "num_steps": 8, "hidden_channels": 128}
+IMAGES_GLOW = {"num_levels": 3}  # the builder's defaults otherwise
+
+
+def build_model(event_shape, glow_options, num_bins, first, mode, seed=0):
     import keras
 
     import tfnf
 
     keras.utils.set_random_seed(seed)
-    flow = tfnf.flows.glow(event_shape, num_levels=num_levels, num_steps=8, hidden_channels=128, seed=seed)
+    flow = tfnf.flows.glow(event_shape, **glow_options, seed=seed)
     model = tfnf.FlowModel(flow, num_bins=num_bins, seed=seed)
     if mode is None:
         model.initialize(first)
@@ -125,19 +131,20 @@ class Loop:
 
 
 class Fits:
-    """A compiled model and its data; `short(n)` runs n fits of SHORT_STEPS, `long()` one of
-    LONG_EPOCHS epochs. Each returns `(seconds, steps)`."""
+    """A compiled model and its data; `short(n)` runs n fits of `steps` (an epoch of the arrays),
+    `long()` one of `long_epochs` epochs. Each returns `(seconds, steps)`."""
 
-    def __init__(self, model, data, kind, callbacks=(), long_epochs=LONG_EPOCHS):
+    def __init__(self, model, data, kind, callbacks=(), long_epochs=LONG_EPOCHS, steps=SHORT_STEPS):
         self.model, self.data, self.kind, self.callbacks = model, data, kind, list(callbacks)
-        self.long_epochs = long_epochs
+        self.long_epochs, self.steps = long_epochs, steps
 
-    def fit(self, epochs=1, steps=SHORT_STEPS):
+    def fit(self, epochs=1, steps=None):
         before = int(self.model.optimizer.iterations.numpy())
         start = time.perf_counter()
         if self.kind == "arrays":
             self.model.fit(self.data, batch_size=BATCH_SIZE, epochs=epochs, verbose=0, callbacks=self.callbacks)
         else:
+            steps = self.steps if steps is None else steps
             self.model.fit(self.data, steps_per_epoch=steps, epochs=epochs, verbose=0, callbacks=self.callbacks)
         return time.perf_counter() - start, int(self.model.optimizer.iterations.numpy()) - before
 
@@ -194,37 +201,42 @@ def alternate(contenders, rounds):
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def measure(event_shape, num_levels, num_bins, train, rounds, short_fits, kinds, profile, long_epochs):
-    """Rates of the plain steps, every fit pattern and (with `profile`) the profile rows."""
+def measure(event_shape, glow_options, num_bins, train, rounds, short_fits, kinds, profile, long_epochs, steps):
+    """Rates of the plain steps, every fit pattern and (with `profile`) the profile rows; `steps`
+    per short fit."""
     import keras
     import tensorflow as tf
 
     from tfnf.datasets.in_memory import as_dataset
 
-    repeat = -(-SHORT_STEPS * BATCH_SIZE // len(train))
-    arrays = np.concatenate([train] * repeat)[: SHORT_STEPS * BATCH_SIZE]
+    repeat = -(-steps * BATCH_SIZE // len(train))
+    arrays = np.concatenate([train] * repeat)[: steps * BATCH_SIZE]
     dataset = as_dataset(train, batch_size=BATCH_SIZE, shuffle=True).repeat()
     rng = np.random.default_rng(0)
     batches = [tf.constant(arrays[rng.permutation(len(arrays))[:BATCH_SIZE]]) for _ in range(8)]
     first = train[:512]
 
-    reference = build_model(event_shape, num_levels, num_bins, first, None)
+    reference = build_model(event_shape, glow_options, num_bins, first, None)
     plain = {mode: plain_step(reference, mode) for mode in (True, False)}
     flops = step_flops(plain[False], batches[0])
     contenders, info = {}, {}
     for mode in (True, False):
         loop = Loop(plain[mode], batches)
         loop.run(3)
-        contenders["plain", mode] = lambda loop=loop: (loop.run(SHORT_STEPS * short_fits), SHORT_STEPS * short_fits)
+        contenders["plain", mode] = lambda loop=loop: (loop.run(steps * short_fits), steps * short_fits)
     models = {}
     for kind in kinds:
         for mode in MODES:
-            model = build_model(event_shape, num_levels, num_bins, first, mode)
-            fits = Fits(model, arrays if kind == "arrays" else dataset, kind, long_epochs=long_epochs)
+            model = build_model(event_shape, glow_options, num_bins, first, mode)
+            fits = Fits(model, arrays if kind == "arrays" else dataset, kind, long_epochs=long_epochs, steps=steps)
             seconds, _ = fits.first()
             info[kind, mode, "first"] = seconds
             progress(f"{kind} {mode}: first fit {seconds:.1f} s")
-            fits.short(3 if mode == "auto" else 1)  # warm-up: "auto" decides here
+            fits.short(1)  # warm-up: "auto" decides here (in more fits where a fit is one call)
+            for _ in range(20):
+                if model.jit_compile_choice is None or model.jit_compile_choice.decided:
+                    break
+                fits.short(1)
             progress(f"{kind} {mode}: warmed up")
             choice = model.jit_compile_choice
             info[kind, mode, "choice"] = choice.jit_compile if choice is not None else mode
@@ -236,8 +248,8 @@ def measure(event_shape, num_levels, num_bins, train, rounds, short_fits, kinds,
         own_step = tf.function(model.train_step, jit_compile=True)
         own = Loop(lambda x: own_step(x)["loss"], batches)
         own.run(3)
-        contenders["profile", "train_step"] = lambda: (own.run(SHORT_STEPS * short_fits), SHORT_STEPS * short_fits)
-        model_one = build_model(event_shape, num_levels, num_bins, first, True)
+        contenders["profile", "train_step"] = lambda: (own.run(steps * short_fits), steps * short_fits)
+        model_one = build_model(event_shape, glow_options, num_bins, first, True)
         model_one.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True, steps_per_execution=1)
         one_step_calls = Fits(model_one, arrays, "arrays")
         one_step_calls.first()
@@ -262,20 +274,24 @@ def main():
     import tfnf
 
     rounds, short_fits, long_epochs = (2, 2, 4) if args.quick else (3, 4, LONG_EPOCHS)
+    image_rounds, image_epochs = (2, 2) if args.quick else (3, 3)
     kinds = args.kinds.split(",")
     print(f"CPU: {harness.cpu_description()}; TensorFlow {tf.__version__}")
     peak = max(harness.matmul_gflops(jit_compile=True), harness.matmul_gflops(jit_compile=False))
     print(f"float32 matmul peak (2048x2048, best of XLA and TensorFlow's kernel): {peak:.0f} GFLOP/s\n")
     setups = [] if args.no_digits else [
-        ("digits glow 8x8x1, 2 levels", (8, 8, 1), 2, 17, tfnf.datasets.digits("train", as_numpy=True), kinds,
-         not args.no_profile)
+        ("digits glow 8x8x1, 2 levels x 8 steps, hidden 128", (8, 8, 1), DIGITS_GLOW, 17,
+         tfnf.datasets.digits("train", as_numpy=True), kinds, not args.no_profile,
+         (rounds, short_fits, long_epochs, SHORT_STEPS))
     ]
     if not args.no_images:
         patches = tfnf.datasets.natural_patches("train", form="images", as_numpy=True)
-        setups.append(("patches glow 32x32x3, 3 levels", (32, 32, 3), 3, 256, patches, ["arrays"], False))
-    for title, shape, levels, bins, train, setup_kinds, profile in setups:
-        setup_rounds, setup_fits = (rounds, short_fits) if shape == (8, 8, 1) else (2, 1)
-        rates, info, flops = measure(shape, levels, bins, train, setup_rounds, setup_fits, setup_kinds, profile, long_epochs)
+        setups.append(("patches glow 32x32x3, builder defaults (3 levels x 8 steps, hidden 256)", (32, 32, 3),
+                       IMAGES_GLOW, 256, patches, ["arrays"], False, (image_rounds, 1, image_epochs, 10)))
+    for title, shape, glow_options, bins, train, setup_kinds, profile, (setup_rounds, setup_fits, epochs, steps) in setups:
+        rates, info, flops = measure(
+            shape, glow_options, bins, train, setup_rounds, setup_fits, setup_kinds, profile, epochs, steps
+        )
         reference = rates["plain", True]
 
         def useful(rate):
@@ -288,7 +304,7 @@ def main():
             for mode in MODES:
                 for pattern in ("short", "long"):
                     rate = rates[kind, mode, pattern]
-                    label = f"{SHORT_STEPS}-step fits" if pattern == "short" else f"one fit of {long_epochs * SHORT_STEPS} steps"
+                    label = f"{steps}-step fits" if pattern == "short" else f"one fit of {epochs * steps} steps"
                     rows.append([f"fit on {kind}, {mode_name(mode)}", label, f"{rate:.1f}", harness.ratio(rate, reference),
                                  useful(rate), f"{info[kind, mode, 'first']:.1f} s, XLA={info[kind, mode, 'choice']}"])
         harness.print_table(["path", "pattern", "steps/s", "/ plain XLA step", "useful GFLOP/s (% of peak)",

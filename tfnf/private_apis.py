@@ -22,10 +22,6 @@
   so an eager tape would keep every intermediate tensor of it;
   `MemorySavingChain` runs its data -> latent pass inside `stop_tape_recording`
   so that only its output is kept.
-- A `tf.function(jit_compile=True)` traces its body inside an XLA context, which TensorFlow
-  reports only through the internal `control_flow_util.GraphOrParentsInXlaContext` (what its own
-  ops read to pick XLA-friendly forms). `HashedDropout` reads it to draw its masks with an
-  integer hash under XLA and with TensorFlow's single random kernel without it.
 """
 
 from __future__ import annotations
@@ -36,7 +32,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow.python.eager import record as _record
 from tensorflow.python.framework.config import is_op_determinism_enabled as _is_op_determinism_enabled
-from tensorflow.python.ops import control_flow_util as _control_flow_util
 from tensorflow_probability.python.bijectors.chain import _Chain
 from tensorflow_probability.python.internal import cache_util as _cache_util
 
@@ -67,11 +62,3 @@ def stop_tape_recording() -> Any:
     """A context in which no active gradient tape records operations (variables read are still
     reported to `tf.custom_gradient`)."""
     return _record.stop_recording()
-
-
-def in_xla_context() -> bool:
-    """Whether the graph being traced (or a graph enclosing it) will be compiled by XLA
-    (`tf.function(jit_compile=True)`); False eagerly."""
-    if tf.executing_eagerly():
-        return False
-    return bool(_control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))

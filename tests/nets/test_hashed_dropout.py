@@ -1,22 +1,12 @@
-"""HashedDropout: the mask keeps 1 - rate of the elements, scales them, and changes per call,
-drawn by the integer hash (under XLA) or by TensorFlow's random kernel (without)."""
-
-import contextlib
+"""HashedDropout: the mask keeps 1 - rate of the elements, scales them, changes per call, and is
+the same integer hash with XLA, in a TensorFlow graph and eagerly."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfnf.nets.hashed_dropout import HashedDropout, drops_by_hashed_masks, hashed_masks, masks_by_hash, mix32
-
-
-@pytest.fixture(params=["random kernel", "hash"])
-def mask_source(request):
-    """Eager masks from TensorFlow's random kernel (the default without XLA) or from the hash."""
-    with hashed_masks() if request.param == "hash" else contextlib.nullcontext():
-        assert masks_by_hash() == (request.param == "hash")
-        yield request.param
+from tfnf.nets.hashed_dropout import HashedDropout, hashed_keep_mask, keep_threshold, mix32
 
 
 def test_mixer_is_a_bijection_on_a_block_of_integers():
@@ -31,7 +21,7 @@ def test_mixer_is_a_bijection_on_a_block_of_integers():
 
 
 @pytest.mark.parametrize("rate", [0.1, 0.3, 0.5])
-def test_keeps_one_minus_rate_and_scales_kept_elements(rate, mask_source):
+def test_keeps_one_minus_rate_and_scales_kept_elements(rate):
     layer = HashedDropout(rate, seed=3)
     x = tf.ones([64, 4, 4, 128])
     y = layer(x, training=True).numpy()
@@ -44,7 +34,7 @@ def test_keeps_one_minus_rate_and_scales_kept_elements(rate, mask_source):
     assert abs(y.mean() - 1.0) < 5 * np.sqrt(rate / (1 - rate) / n)
 
 
-def test_mask_has_no_structure_along_rows_or_channels(mask_source):
+def test_mask_has_no_structure_along_rows_or_channels():
     layer = HashedDropout(0.5, seed=0)
     y = layer(tf.ones([256, 64]), training=True).numpy() != 0
     # each column and each row keeps about half; no stuck positions
@@ -56,7 +46,7 @@ def test_mask_has_no_structure_along_rows_or_channels(mask_source):
     assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(a.size)
 
 
-def test_masks_differ_between_calls_and_are_independent(mask_source):
+def test_masks_differ_between_calls_and_are_independent():
     layer = HashedDropout(0.5, seed=1)
     x = tf.ones([128, 128])
     first = layer(x, training=True).numpy() != 0
@@ -88,7 +78,7 @@ def test_identity_unless_training():
     np.testing.assert_array_equal(HashedDropout(0.0)(x, training=True).numpy(), x.numpy())
 
 
-def test_reproducible_under_keras_global_seed(mask_source):
+def test_reproducible_under_keras_global_seed():
     x = tf.ones([16, 16])
     keras.utils.set_random_seed(7)
     first = HashedDropout(0.3)(x, training=True).numpy()
@@ -109,7 +99,7 @@ def test_keeps_the_input_dtype(dtype):
     assert set(values.tolist()) <= {0.0, 2.0}
 
 
-def test_gradient_flows_through_kept_elements_only(mask_source):
+def test_gradient_flows_through_kept_elements_only():
     layer = HashedDropout(0.5, seed=5)
     x = tf.ones([10, 10])
     with tf.GradientTape() as tape:
@@ -132,7 +122,7 @@ def test_config_round_trip():
     assert isinstance(keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer)), HashedDropout)
 
 
-def test_layers_with_neighbouring_seeds_draw_independent_masks(mask_source):
+def test_layers_with_neighbouring_seeds_draw_independent_masks():
     # the key is a hash of the seed generator's state: seeds 0 and 1 (and their first calls) must
     # not give the same or correlated masks
     x = tf.ones([128, 128])
@@ -142,44 +132,42 @@ def test_layers_with_neighbouring_seeds_draw_independent_masks(mask_source):
         assert abs(agreement - 0.5) < 5 * np.sqrt(0.25 / x.numpy().size)
 
 
-def test_masks_from_one_hash_are_independent_and_drop_applies_one(mask_source):
+def test_masks_of_one_draw_are_independent_and_drop_applies_the_hash():
     layer = HashedDropout(0.5, seed=6)
-    first, second = (mask.numpy() for mask in layer.keep_masks(2, [128, 128]))
-    assert first.shape == second.shape == (128, 128)
+    keys = layer.next_keys()
+    ones = tf.ones([128, 128])
+    first, second = (layer.drop(ones, keys, index).numpy() != 0 for index in (0, 1))
     for mask in (first, second):
         assert abs(mask.mean() - 0.5) < 5 * np.sqrt(0.25 / mask.size)
     assert abs((first == second).mean() - 0.5) < 5 * np.sqrt(0.25 / first.size)
     x = tf.random.stateless_normal([128, 128], seed=[0, 1])
-    np.testing.assert_allclose(layer.drop(x, first).numpy(), np.where(first, 2.0 * x.numpy(), 0.0), rtol=1e-6, atol=1e-6)
-    assert int(layer.seed_generator.state.numpy()[1]) == 1  # one draw of the key for both masks
+    keep = hashed_keep_mask(tf.shape(x), keys, tf.constant(1), keep_threshold(0.5)).numpy()
+    np.testing.assert_array_equal(keep, second)
+    np.testing.assert_allclose(layer.drop(x, keys, 1).numpy(), np.where(keep, 2.0 * x.numpy(), 0.0), rtol=1e-6, atol=1e-6)
+    assert int(layer.seed_generator.state.numpy()[1]) == 1  # one draw of the keys for both masks
 
 
-def test_masks_come_from_the_hash_exactly_under_xla_and_from_the_random_kernel_without():
-    x = tf.ones([64, 48])
+def test_masks_and_their_gradients_are_the_same_with_xla_in_a_graph_and_eagerly():
+    x = tf.random.stateless_normal([64, 48], seed=[2, 3])
     # layers of one seed: each one's first call draws with the same keys
-    for_xla, for_graph, hashed_eagerly, kernel_eagerly = (HashedDropout(0.5, seed=8) for _ in range(4))
+    layers = [HashedDropout(0.5, seed=8) for _ in range(3)]
 
-    @tf.function(jit_compile=True)
-    def compiled(x):
-        return masks_by_hash(), for_xla(x, training=True)
+    def output_and_gradient(layer, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * x)  # gradient 2 * scale * x where kept (the mask is replayed)
+        return y, tape.gradient(loss, x)
 
-    @tf.function
-    def graph(x):
-        return masks_by_hash(), for_graph(x, training=True)
-
-    by_hash, under_xla = compiled(x)
-    not_by_hash, in_graph = graph(x)
-    assert bool(by_hash) and not bool(not_by_hash)
-    with hashed_masks():
-        hashed = hashed_eagerly(x, training=True).numpy()
-    np.testing.assert_array_equal(under_xla.numpy(), hashed)  # the same keys, the same hash
-    kernel = kernel_eagerly(x, training=True).numpy()
-    np.testing.assert_array_equal(in_graph.numpy(), kernel)  # a graph without XLA: the kernel
-    # the two sources give unrelated masks of the same law
-    assert abs(((hashed != 0) == (kernel != 0)).mean() - 0.5) < 5 * np.sqrt(0.25 / x.numpy().size)
-
-
-def test_models_that_drop_are_found_through_nested_layers():
-    outer = keras.Sequential([keras.layers.Dense(3), keras.Sequential([HashedDropout(0.2)])])
-    assert drops_by_hashed_masks([outer])
-    assert not drops_by_hashed_masks([keras.Sequential([HashedDropout(0.0)]), keras.layers.Dense(2)])
+    results = [
+        tf.function(output_and_gradient, jit_compile=True)(layers[0], x),
+        tf.function(output_and_gradient, jit_compile=False)(layers[1], x),
+        output_and_gradient(layers[2], x),
+    ]
+    y, gradient = (value.numpy() for value in results[0])
+    kept = y != 0
+    assert abs(kept.mean() - 0.5) < 5 * np.sqrt(0.25 / kept.size)
+    np.testing.assert_allclose(gradient, np.where(kept, 4.0 * x.numpy(), 0.0), rtol=1e-6, atol=1e-6)
+    for other_y, other_gradient in results[1:]:
+        np.testing.assert_array_equal(other_y.numpy(), y)
+        np.testing.assert_allclose(other_gradient.numpy(), gradient, rtol=1e-6, atol=1e-6)

@@ -33,7 +33,6 @@ import tensorflow as tf
 
 from tfnf.keras.graph_warm_up import GraphWarmUp, traced_on_this_thread
 from tfnf.keras.input_checks import INPUT_CHECK_TAG
-from tfnf.nets.hashed_dropout import drops_by_hashed_masks, hashed_masks
 
 MIN_TIMED_CALLS = 2  # per mode, after the call that traces (and compiles)
 MIN_TIMED_STEPS = 8  # per mode: with steps_per_execution=1 more calls are timed
@@ -192,18 +191,9 @@ def choosing_train_function(model: object, choice: JitCompileChoice, build_train
     timed on `fit`'s first calls (`JitCompileChoice.train_function`).
 
     Both modes call one traced train step (tracing a flow's step costs about as
-    much as XLA's compilation); with XLA that call is compiled with the rest of the step.
-    That step draws its dropout masks as under XLA (`hashed_masks`); when the choice is no
-    XLA and the model drops by `HashedDropout`, the train function is built once more, so
-    that its masks come from TensorFlow's random kernel (one more trace, on the next call)."""
+    much as XLA's compilation); with XLA that call is compiled with the rest of the step."""
     functions = {}
-    train_step = model.train_step
-
-    def step_hashing_masks(data):
-        with hashed_masks():
-            return train_step(data)
-
-    step = tf.function(traced_on_this_thread(step_hashing_masks), reduce_retracing=True, autograph=False)
+    step = tf.function(traced_on_this_thread(model.train_step), reduce_retracing=True, autograph=False)
     model.train_step = step  # as Keras calls it
     try:
         for mode in (False, True):
@@ -219,8 +209,6 @@ def choosing_train_function(model: object, choice: JitCompileChoice, build_train
         model.train_function = functions[jit_compile]
         if jit_compile:  # evaluation and prediction follow the choice
             model.test_function = model.predict_function = None
-        elif drops_by_hashed_masks(model.flow_layers):  # masks by TensorFlow's kernel from now on
-            build_train_function()
 
     return choice.train_function(
         functions, lambda: int(model.optimizer.iterations.numpy()), choose, trace_step=step.get_concrete_function

@@ -132,7 +132,7 @@ class ConvConditioner(ImageConditioner):
     `x_cond: [batch, H, W, C_in] -> params: [batch, H, W, out_channels, num_params]`
     through conv3x3 -> ReLU -> conv1x1 -> ReLU -> zero-initialised conv3x3
     (dropout after each ReLU while training, both masks from one `HashedDropout`
-    hash). With `hidden_channels=None` it is
+    draw of keys). With `hidden_channels=None` it is
     the single zero-initialised conv3x3 that Glow uses for its learned prior.
 
     Each convolution is a `PackedConv2D` (kernel and bias in one variable: half
@@ -190,11 +190,9 @@ class ConvConditioner(ImageConditioner):
         (and a context `[batch, k]` if the conditioner reads one)."""
         h = self.first_input(x, context)
         dropping = self.dropout_layer is not None and bool(training)
-        keep = None
+        keys = self.dropout_layer.next_keys() if dropping else None  # one draw, a mask per hidden layer
         for index, layer in enumerate(self.hidden_layers):
             h = apply_conv(layer, h)
             if dropping:
-                if keep is None:  # the hidden activations share a shape: one hash masks them all
-                    keep = self.dropout_layer.keep_masks(len(self.hidden_layers), tf.shape(h))
-                h = self.dropout_layer.drop(h, keep[index])
+                h = self.dropout_layer.drop(h, keys, index)
         return self.as_params(apply_conv(self.output_layer, h))
