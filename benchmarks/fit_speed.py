@@ -53,6 +53,11 @@ LONG_EPOCHS = 10  # epochs of SHORT_STEPS in the long fit (4 with --quick)
 MODES = (True, False, "auto")
 
 
+def steps_per_second(rate):
+    """A rate as printed: two decimals below 10 steps/s (a 32x32x3 step takes about a second)."""
+    return f"{rate:.2f}" if rate < 10 else f"{rate:.1f}"
+
+
 def mode_name(mode):
     return "defaults (auto)" if mode == "auto" else f"jit_compile={mode}"
 
@@ -298,14 +303,14 @@ def main():
             return f"{flops * rate / 1e9:.1f} ({100 * flops * rate / 1e9 / peak:.1f}%)"
 
         print(f"### {title}, batch {BATCH_SIZE}: {flops / 1e9:.2f} GFLOP per training step\n")
-        rows = [[f"plain step, jit_compile={mode}", "", f"{rates['plain', mode]:.1f}", harness.ratio(rates["plain", mode], reference),
+        rows = [[f"plain step, jit_compile={mode}", "", steps_per_second(rates["plain", mode]), harness.ratio(rates["plain", mode], reference),
                  useful(rates["plain", mode]), ""] for mode in (True, False)]
         for kind in setup_kinds:
             for mode in MODES:
                 for pattern in ("short", "long"):
                     rate = rates[kind, mode, pattern]
                     label = f"{steps}-step fits" if pattern == "short" else f"one fit of {epochs * steps} steps"
-                    rows.append([f"fit on {kind}, {mode_name(mode)}", label, f"{rate:.1f}", harness.ratio(rate, reference),
+                    rows.append([f"fit on {kind}, {mode_name(mode)}", label, steps_per_second(rate), harness.ratio(rate, reference),
                                  useful(rate), f"{info[kind, mode, 'first']:.1f} s, XLA={info[kind, mode, 'choice']}"])
         harness.print_table(["path", "pattern", "steps/s", "/ plain XLA step", "useful GFLOP/s (% of peak)",
                              "first 1-step fit, XLA used"], rows)
