@@ -237,11 +237,10 @@ def measure(event_shape, glow_options, num_bins, train, rounds, short_fits, kind
             seconds, _ = fits.first()
             info[kind, mode, "first"] = seconds
             progress(f"{kind} {mode}: first fit {seconds:.1f} s")
-            fits.short(1)  # warm-up: "auto" decides here (in more fits where a fit is one call)
-            for _ in range(20):
+            for _ in range(21):  # warm-up: "auto" decides here (in more fits where a fit is one call)
+                fits.short(1)
                 if model.jit_compile_choice is None or model.jit_compile_choice.decided:
                     break
-                fits.short(1)
             progress(f"{kind} {mode}: warmed up")
             choice = model.jit_compile_choice
             info[kind, mode, "choice"] = choice.jit_compile if choice is not None else mode

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow.python.eager import record as _record
 from tensorflow.python.framework.config import is_op_determinism_enabled as _is_op_determinism_enabled

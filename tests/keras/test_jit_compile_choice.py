@@ -173,11 +173,10 @@ def test_the_step_is_traced_once_on_the_callers_thread_and_the_graph_without_xla
     assert traced_on == [threading.current_thread().name]
 
 
-@pytest.mark.parametrize("dropout", [0.3, 0.0])
-def test_a_choice_without_xla_trains_on_with_the_shared_step(make_glow, digit_images, dropout):
+def test_a_choice_without_xla_trains_on_with_the_shared_step(make_glow, digit_images):
     # the step both modes share draws the same dropout masks with XLA and without, so the
     # train function built before the choice is the one that goes on training
-    model = tfnf.FlowModel(make_glow(dropout=dropout), num_bins=17, seed=0)
+    model = tfnf.FlowModel(make_glow(dropout=0.3), num_bins=17, seed=0)
     model.compile(steps_per_execution=2)
     # a clock whose calls get shorter: the mode timed last (no XLA) is the faster
     model.jit_compile_choice.clock = iter(np.cumsum(1.0 / np.arange(1, 10_000))).__next__
