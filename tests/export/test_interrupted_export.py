@@ -29,10 +29,10 @@ EXPORTER = textwrap.dedent(
 
     moving = safe_write.move_into_place
 
-    def stall_before_the_swap(staging, filepath, retired):
+    def stall_before_the_swap(staging, filepath, retired, overwrite):
         open(marker, "w").close()  # the new export is fully written; the swap comes next
         time.sleep(600)  # the test kills the process here
-        moving(staging, filepath, retired)
+        moving(staging, filepath, retired, overwrite)
 
     safe_write.move_into_place = stall_before_the_swap
     model.export(target)

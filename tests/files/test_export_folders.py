@@ -97,3 +97,57 @@ def test_a_linked_folder_in_a_replaced_export_is_carried_and_what_it_points_to_k
     assert os.readlink(target / "shared") == str(data) and (data / "precious.txt").read_text() == "keep"
     model.export(str(target), overwrite=True, verbose=False)
     assert (data / "precious.txt").read_text() == "keep"
+
+
+def _fill(text):
+    """A `write` for `write_atomically`: a folder holding `data.txt` with `text`."""
+
+    def write(folder):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "data.txt"), "w") as file:
+            file.write(text)
+
+    return write
+
+
+def test_an_entry_that_appears_during_the_write_is_left_as_it_is(tmp_path):
+    # the target is checked before `write` and again at the move: what appeared meanwhile survives
+    target = tmp_path / "export"
+
+    def someone_fills_it(folder):
+        target.mkdir()
+        (target / "theirs.txt").write_text("theirs")
+        _fill("new")(folder)
+
+    with pytest.raises(FileExistsError, match="not a previous tfnf export"):
+        tfnf.files.write_atomically(str(target), someone_fills_it)
+    assert os.listdir(target) == ["theirs.txt"] and (target / "theirs.txt").read_text() == "theirs"
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "keep.txt").write_text("keep")
+    linked = tmp_path / "linked"
+
+    def someone_links_it(folder):
+        os.symlink("kept", linked)
+        _fill("new")(folder)
+
+    with pytest.raises(FileExistsError, match="symbolic link"):
+        tfnf.files.write_atomically(str(linked), someone_links_it, overwrite=True)
+    assert os.readlink(linked) == "kept" and os.listdir(tmp_path / "kept") == ["keep.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["export", "kept", "linked"]  # no staging, retired or lock entry left
+
+
+def test_a_failed_final_move_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    target = tmp_path / "export"
+    tfnf.files.write_atomically(str(target), _fill("old"))
+    rename = tf.io.gfile.rename
+
+    def failing_for_the_new_folder(source, destination, overwrite=False):
+        if os.path.basename(source).startswith(".tfnf-export-"):
+            raise OSError("no space left on device")
+        return rename(source, destination, overwrite)
+
+    monkeypatch.setattr(tf.io.gfile, "rename", failing_for_the_new_folder)
+    with pytest.raises(OSError, match="no space left"):
+        tfnf.files.write_atomically(str(target), _fill("new"), overwrite=True)
+    assert os.listdir(target) == ["data.txt"] and (target / "data.txt").read_text() == "old"
+    assert os.listdir(tmp_path) == ["export"]

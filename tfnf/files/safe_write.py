@@ -164,7 +164,7 @@ def write_atomically(filepath: str | os.PathLike[str], write: Callable[[str], ob
         write(claim.staging)
         if is_previous_export(path):
             carry_added_files(path, claim.staging)
-        move_into_place(claim.staging, path, claim.retired)
+        move_into_place(claim.staging, path, claim.retired, overwrite)
     return path
 
 
@@ -181,17 +181,31 @@ def _move_tree(source: str, destination: str) -> None:
     remove(source)
 
 
-def move_into_place(staging: str, path: str, retired: str) -> None:
+def move_into_place(staging: str, path: str, retired: str, overwrite: bool) -> None:
     """Rename the complete folder `staging` to `path`, moving what is there aside to `retired` first
     and deleting it once the new folder is in place. (On a local disk each move is one rename; a kill
-    between the two leaves the old folder in `retired`, from where the next write moves it back.)"""
+    between the two leaves the old folder in `retired`, from where the next write moves it back.)
+
+    The target is checked again first (`check_folder_target`), so an entry that appeared at `path`
+    while the folder was written (a link, a file, a folder that is not a previous export) is
+    refused and left as it is, as before the write; if the new folder cannot be moved into place,
+    the previous one is moved back."""
+    check_folder_target(path, overwrite)
     move = tf.io.gfile.rename if is_local(path) else _move_tree
+    put_back = None
     if tf.io.gfile.exists(path):
         if tf.io.gfile.isdir(path) and not tf.io.gfile.listdir(path):
             remove(path)  # an empty folder
         elif tf.io.gfile.isdir(path):
             move(path, retired)
+            put_back = move
         else:
             tf.io.gfile.rename(path, retired)  # a file (overwrite=True)
-    move(staging, path)
+            put_back = tf.io.gfile.rename
+    try:
+        move(staging, path)
+    except BaseException:
+        if put_back is not None and not tf.io.gfile.exists(path):
+            put_back(retired, path)
+        raise
     remove(retired)
